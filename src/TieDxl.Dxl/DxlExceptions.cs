@@ -1,0 +1,107 @@
+using TieDxl.Dxl.Messages;
+
+namespace TieDxl.Dxl;
+
+/// <summary>Base of every error the DXL client raises on purpose.</summary>
+public class DxlException : Exception
+{
+    public DxlException(string message) : base(message) { }
+    public DxlException(string message, Exception? inner) : base(message, inner) { }
+}
+
+/// <summary>Malformed envelope bytes. The only exception the decoder lets escape.</summary>
+public sealed class DxlEnvelopeException : DxlException
+{
+    public DxlEnvelopeException(string message, Exception? inner = null) : base(message, inner) { }
+}
+
+/// <summary>A configuration problem, naming the file, line or setting at fault.</summary>
+public sealed class DxlConfigException : DxlException
+{
+    public DxlConfigException(string message, string? file = null, int? line = null, string? setting = null, Exception? inner = null)
+        : base(Compose(message, file, line, setting), inner)
+    {
+        File = file;
+        Line = line;
+        Setting = setting;
+    }
+
+    public string? File { get; }
+    public int? Line { get; }
+    public string? Setting { get; }
+
+    private static string Compose(string message, string? file, int? line, string? setting)
+    {
+        var where = new List<string>();
+        if (file is not null) where.Add(line is null ? file : $"{file}:{line}");
+        if (setting is not null) where.Add($"setting '{setting}'");
+        return where.Count == 0 ? message : $"{string.Join(", ", where)}: {message}";
+    }
+}
+
+/// <summary>Could not connect, or the connection was lost while an operation was pending.</summary>
+public class DxlConnectionException : DxlException
+{
+    public DxlConnectionException(string message, Exception? inner = null) : base(message, inner) { }
+}
+
+/// <summary>The TLS handshake failed: the reason says which side and why (CA, expiry, key, no certificate).</summary>
+public sealed class DxlTlsException : DxlConnectionException
+{
+    public DxlTlsException(string message, Exception? inner = null) : base(message, inner) { }
+}
+
+/// <summary>No response arrived within the timeout. On a DXL fabric this often means missing topic authorisation.</summary>
+public sealed class DxlTimeoutException : DxlException
+{
+    public DxlTimeoutException(string topic, string messageId, TimeSpan timeout)
+        : base($"No response to the request on '{topic}' (message {messageId}) within {timeout.TotalSeconds:0.###} s. " +
+               "The service may be down, slow, or this client may not be authorised to send on that topic.")
+    {
+        Topic = topic;
+        MessageId = messageId;
+        Timeout = timeout;
+    }
+
+    public string Topic { get; }
+    public string MessageId { get; }
+    public TimeSpan Timeout { get; }
+}
+
+/// <summary>The service or the broker answered with an error response.</summary>
+public sealed class DxlErrorResponseException : DxlException
+{
+    public DxlErrorResponseException(string topic, DxlErrorResponse response)
+        : base(Describe(topic, response))
+    {
+        Topic = topic;
+        Response = response;
+    }
+
+    public string Topic { get; }
+    public DxlErrorResponse Response { get; }
+    public uint Code => Response.Code;
+    public string ErrorMessage => Response.ErrorMessage ?? "";
+
+    /// <summary>True for 0x80000001: no service is registered for the topic.</summary>
+    public bool IsServiceNotFound => Code == DxlErrorCodes.ServiceNotFound;
+
+    private static string Describe(string topic, DxlErrorResponse r) =>
+        r.Code == DxlErrorCodes.ServiceNotFound
+            ? $"No service is registered for '{topic}' on the fabric (0x{r.Code:X8}: {r.ErrorMessage})."
+            : $"The service for '{topic}' answered with error 0x{r.Code:X8}: {r.ErrorMessage}";
+}
+
+/// <summary>An envelope larger than the broker's limit: refused before sending.</summary>
+public sealed class DxlPayloadTooLargeException : DxlException
+{
+    public DxlPayloadTooLargeException(string topic, int size, int limit)
+        : base($"The message for '{topic}' is {size} bytes; the broker limit is {limit} bytes. Nothing was sent.")
+    {
+        Size = size;
+        Limit = limit;
+    }
+
+    public int Size { get; }
+    public int Limit { get; }
+}

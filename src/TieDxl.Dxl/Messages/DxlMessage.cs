@@ -1,0 +1,148 @@
+namespace TieDxl.Dxl.Messages;
+
+/// <summary>The four DXL message types, with their wire codes.</summary>
+public enum DxlMessageType
+{
+    Request = 0,
+    Response = 1,
+    Event = 2,
+    ErrorResponse = 3,
+}
+
+/// <summary>
+/// A DXL message: the fields of the msgpack envelope (see shared spec §2). The MQTT topic is not part of
+/// the envelope; <see cref="DestinationTopic"/> carries it beside the message.
+/// </summary>
+public abstract class DxlMessage
+{
+    /// <summary>The envelope version the Python client sends; the broker re-stamps everything as 3.</summary>
+    public const int DefaultVersion = 2;
+
+    public abstract DxlMessageType MessageType { get; }
+
+    /// <summary>Envelope version read from the wire (decoded messages) or to write (encoded messages).</summary>
+    public int Version { get; set; } = DefaultVersion;
+
+    public string? MessageId { get; set; } = NewId();
+    public string? SourceClientId { get; set; } = "";
+    public string? SourceBrokerId { get; set; } = "";
+    public IList<string> BrokerIds { get; set; } = new List<string>();
+    public IList<string> ClientIds { get; set; } = new List<string>();
+
+    /// <summary>Opaque payload bytes (JSON text for TIE). Never decoded by the envelope codec.</summary>
+    public byte[] Payload { get; set; } = Array.Empty<byte>();
+
+    /// <summary>Version 1+: string pairs in wire order. Order is not significant end to end.</summary>
+    public IList<KeyValuePair<string, string>> OtherFields { get; set; } = new List<KeyValuePair<string, string>>();
+
+    /// <summary>Version 2+.</summary>
+    public string? SourceTenantGuid { get; set; } = "";
+
+    /// <summary>Version 2+.</summary>
+    public IList<string> DestinationTenantGuids { get; set; } = new List<string>();
+
+    /// <summary>Version 3+; consumers fall back to <see cref="SourceClientId"/> when empty.</summary>
+    public string? SourceClientInstanceId { get; set; } = "";
+
+    /// <summary>The MQTT topic the message was published to or arrived on (not on the wire).</summary>
+    public string DestinationTopic { get; set; } = "";
+
+    /// <summary>A DXL identifier: "{" + lower-case UUIDv4 + "}".</summary>
+    public static string NewId() => "{" + Guid.NewGuid().ToString("D") + "}";
+
+    /// <summary>The payload as UTF-8 text (for logs and JSON).</summary>
+    public string PayloadText => System.Text.Encoding.UTF8.GetString(Payload);
+}
+
+/// <summary>A request (type 0): answered on <see cref="ReplyToTopic"/> by one service instance.</summary>
+public sealed class DxlRequest : DxlMessage
+{
+    public DxlRequest() { }
+
+    public DxlRequest(string topic, byte[]? payload = null)
+    {
+        DestinationTopic = topic;
+        Payload = payload ?? Array.Empty<byte>();
+    }
+
+    public override DxlMessageType MessageType => DxlMessageType.Request;
+    public string? ReplyToTopic { get; set; } = "";
+    public string? ServiceId { get; set; } = "";
+
+    /// <summary>Experimental version 4 only (unmerged broker branch). Null when absent.</summary>
+    public bool? MultiService { get; set; }
+}
+
+/// <summary>A response (type 1) to the request whose message id is <see cref="RequestMessageId"/>.</summary>
+public class DxlResponse : DxlMessage
+{
+    public DxlResponse() { }
+
+    /// <summary>Builds a response routed back to the requester (Java/broker style: instance id first).</summary>
+    public DxlResponse(DxlRequest request, byte[]? payload = null)
+    {
+        DestinationTopic = request.ReplyToTopic ?? "";
+        RequestMessageId = request.MessageId;
+        ServiceId = request.ServiceId;
+        var target = string.IsNullOrEmpty(request.SourceClientInstanceId) ? request.SourceClientId : request.SourceClientInstanceId;
+        if (!string.IsNullOrEmpty(target)) ClientIds.Add(target);
+        if (!string.IsNullOrEmpty(request.SourceBrokerId)) BrokerIds.Add(request.SourceBrokerId);
+        Payload = payload ?? Array.Empty<byte>();
+    }
+
+    public override DxlMessageType MessageType => DxlMessageType.Response;
+    public string? RequestMessageId { get; set; } = "";
+    public string? ServiceId { get; set; } = "";
+}
+
+/// <summary>An error response (type 3). Fabric codes have bit 31 set (see <see cref="DxlErrorCodes"/>).</summary>
+public sealed class DxlErrorResponse : DxlResponse
+{
+    public DxlErrorResponse() { }
+
+    public DxlErrorResponse(DxlRequest request, long errorCode, string errorMessage) : base(request)
+    {
+        ErrorCode = errorCode;
+        ErrorMessage = errorMessage;
+    }
+
+    public override DxlMessageType MessageType => DxlMessageType.ErrorResponse;
+
+    /// <summary>
+    /// The code as it is (or will be) encoded: 2147483649 packs as uint32 (Python), -2147483647 as int32
+    /// (broker, Java). Use <see cref="Code"/> to compare.
+    /// </summary>
+    public long ErrorCode { get; set; }
+
+    /// <summary>The code normalised to 32 bits.</summary>
+    public uint Code => unchecked((uint)ErrorCode);
+
+    public string? ErrorMessage { get; set; } = "";
+}
+
+/// <summary>An event (type 2): delivered to every subscriber, no acknowledgement.</summary>
+public sealed class DxlEvent : DxlMessage
+{
+    public DxlEvent() { }
+
+    public DxlEvent(string topic, byte[]? payload = null)
+    {
+        DestinationTopic = topic;
+        Payload = payload ?? Array.Empty<byte>();
+    }
+
+    public override DxlMessageType MessageType => DxlMessageType.Event;
+}
+
+/// <summary>Fabric error codes (bit 31 set) and their exact texts as the broker sends them.</summary>
+public static class DxlErrorCodes
+{
+    public const uint ServiceNotFound = 0x80000001;
+    public const uint ServiceOverloaded = 0x80000002;
+    public const uint ResponseTimeout = 0x80000003;
+    public const uint ServiceLimitExceeded = 0x80000011;
+    public const uint SubscriptionLimitExceeded = 0x80000012;
+
+    public const string ServiceNotFoundMessage = "unable to locate service for request";
+    public const string ServiceOverloadedMessage = "service is overloaded";
+}

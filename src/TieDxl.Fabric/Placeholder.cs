@@ -1,0 +1,2 @@
+namespace TieDxl.Fabric;
+internal static class Placeholder { }

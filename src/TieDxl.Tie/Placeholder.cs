@@ -1,0 +1,2 @@
+namespace TieDxl.Tie;
+internal static class Placeholder { }

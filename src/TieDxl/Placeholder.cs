@@ -1,0 +1,2 @@
+namespace TieDxl;
+internal static class Placeholder { }
