@@ -10,7 +10,6 @@ public sealed partial class DxlClient
     public const string ServiceRegisterTopic = "/mcafee/service/dxl/svcregistry/register";
     public const string ServiceUnregisterTopic = "/mcafee/service/dxl/svcregistry/unregister";
     private static readonly TimeSpan RegisterTimeout = TimeSpan.FromSeconds(10);
-    private static readonly TimeSpan UnregisterTimeout = TimeSpan.FromSeconds(60);
 
     private readonly ConcurrentDictionary<string, HostedService> _services = new(StringComparer.Ordinal);
     private readonly Dictionary<string, int> _serviceTopicRefs = new(StringComparer.Ordinal);
@@ -21,8 +20,13 @@ public sealed partial class DxlClient
         public CancellationTokenSource RefreshStop { get; } = new();
     }
 
-    /// <summary>Hosts a service: subscribes its topics, registers it with the broker, refreshes before its TTL.</summary>
-    public async Task RegisterServiceAsync(DxlService service, CancellationToken cancellationToken = default)
+    /// <summary>
+    /// Hosts a service: subscribes its topics, registers it with the broker, refreshes before its TTL.
+    /// With <paramref name="acknowledgementTimeout"/> it waits for the broker's acknowledgement and throws on an
+    /// error response or no answer; without, it returns once the registration is sent (a plain MQTT broker such
+    /// as mosquitto never answers) and logs what the broker says.
+    /// </summary>
+    public async Task RegisterServiceAsync(DxlService service, CancellationToken cancellationToken = default, TimeSpan? acknowledgementTimeout = null)
     {
         ArgumentNullException.ThrowIfNull(service);
         if (service.Handlers.Count == 0) throw new ArgumentException("A service needs at least one request topic.", nameof(service));
@@ -41,7 +45,25 @@ public sealed partial class DxlClient
             }
         }
         foreach (var topic in toSubscribe) await MqttSubscribeAsync(topic, cancellationToken).ConfigureAwait(false);
-        if (_mqtt.IsConnected) await SendRegistrationAsync(service, cancellationToken).ConfigureAwait(false);
+        if (_mqtt.IsConnected)
+        {
+            if (acknowledgementTimeout is { } wait)
+            {
+                try
+                {
+                    await RequestAsync(new DxlRequest(ServiceRegisterTopic, RegistrationJson(service)), wait, cancellationToken).ConfigureAwait(false);
+                }
+                catch
+                {
+                    await UnregisterServiceAsync(service, CancellationToken.None).ConfigureAwait(false);
+                    throw;
+                }
+            }
+            else
+            {
+                SendRegistrationInBackground(service);
+            }
+        }
         _ = RefreshRegistrationAsync(hosted);
     }
 
@@ -69,10 +91,27 @@ public sealed partial class DxlClient
         foreach (var topic in toUnsubscribe) await MqttUnsubscribeAsync(topic, cancellationToken).ConfigureAwait(false);
     }
 
-    private async Task RegisterAllServicesAsync(CancellationToken cancellationToken)
+    private void RegisterAllServices()
     {
-        foreach (var hosted in _services.Values)
-            await SendRegistrationAsync(hosted.Service, cancellationToken).ConfigureAwait(false);
+        foreach (var hosted in _services.Values) SendRegistrationInBackground(hosted.Service);
+    }
+
+    private void SendRegistrationInBackground(DxlService service) => _ = SendRegistrationLoggedAsync(service);
+
+    private async Task SendRegistrationLoggedAsync(DxlService service)
+    {
+        try
+        {
+            await SendRegistrationAsync(service, _lifetime.Token).ConfigureAwait(false);
+        }
+        catch (DxlTimeoutException)
+        {
+            _log(DxlLogLevel.Debug, $"DXL client {ClientId}: no acknowledgement for service {service.ServiceGuid} (a plain MQTT broker does not answer)");
+        }
+        catch (Exception e) when (e is DxlException or OperationCanceledException)
+        {
+            _log(DxlLogLevel.Warning, $"DXL client {ClientId}: registering service {service.ServiceGuid} failed: {e.Message}");
+        }
     }
 
     private async Task UnregisterAllServicesAsync(CancellationToken cancellationToken)
@@ -98,7 +137,7 @@ public sealed partial class DxlClient
             try
             {
                 await Task.Delay(hosted.Service.Ttl, linked.Token).ConfigureAwait(false);
-                if (_mqtt.IsConnected) await SendRegistrationAsync(hosted.Service, linked.Token).ConfigureAwait(false);
+                if (_mqtt.IsConnected) SendRegistrationInBackground(hosted.Service);
             }
             catch (OperationCanceledException)
             {
@@ -128,9 +167,11 @@ public sealed partial class DxlClient
             json.WriteString("serviceGuid", service.ServiceGuid);
             json.WriteEndObject();
         }
+        // Sent, not awaited: the broker handles it before the DISCONNECT that may follow on the same connection,
+        // and a plain MQTT broker never answers.
         try
         {
-            await RequestAsync(new DxlRequest(ServiceUnregisterTopic, buffer.ToArray()), UnregisterTimeout, cancellationToken).ConfigureAwait(false);
+            await PublishAsync(new DxlRequest(ServiceUnregisterTopic, buffer.ToArray()) { ReplyToTopic = ReplyTopic }, cancellationToken).ConfigureAwait(false);
         }
         catch (DxlException e)
         {

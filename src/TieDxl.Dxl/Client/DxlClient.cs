@@ -123,7 +123,7 @@ public sealed partial class DxlClient : IAsyncDisposable
                 builder.WithTopicFilter(topic, MqttQualityOfServiceLevel.AtMostOnce);
             await _mqtt.SubscribeAsync(builder.Build(), cancellationToken).ConfigureAwait(false);
         }
-        await RegisterAllServicesAsync(cancellationToken).ConfigureAwait(false);
+        RegisterAllServices();
     }
 
     /// <summary>Unregisters services, flushes queued publishes, unsubscribes, disconnects.</summary>
