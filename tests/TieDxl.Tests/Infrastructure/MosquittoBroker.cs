@@ -13,10 +13,11 @@ public sealed class MosquittoBroker : IDisposable
     private readonly string _folder;
     private Process? _process;
 
-    public MosquittoBroker(string caFile, string certFile, string keyFile, int port = 0)
+    public MosquittoBroker(string caFile, string certFile, string keyFile, int port = 0, int webSocketPort = 0)
     {
         _folder = Directory.CreateTempSubdirectory("tiedxl-mosquitto-").FullName;
         Port = port == 0 ? FreeLoopbackPort() : port;
+        WebSocketPort = webSocketPort;
         ConfigFile = Path.Combine(_folder, "mosquitto.conf");
         // 'user root' keeps mosquitto from dropping to a user that cannot read the 0600 key when tests run as root.
         File.WriteAllText(ConfigFile, string.Join('\n',
@@ -29,6 +30,7 @@ public sealed class MosquittoBroker : IDisposable
             $"certfile {certFile}",
             $"keyfile {keyFile}",
             "require_certificate true",
+            webSocketPort == 0 ? "" : $"listener {webSocketPort} 127.0.0.1\nprotocol websockets\ncafile {caFile}\ncertfile {certFile}\nkeyfile {keyFile}\nrequire_certificate true",
             "max_packet_size 2000000",
             "log_dest stderr",
             "log_type error",
@@ -38,6 +40,7 @@ public sealed class MosquittoBroker : IDisposable
     }
 
     public int Port { get; }
+    public int WebSocketPort { get; }
     public string ConfigFile { get; }
     public bool IsRunning => _process is { HasExited: false };
 
