@@ -1,0 +1,36 @@
+using System.Management.Automation;
+using TieDxl.Output;
+using TieDxl.Pipeline;
+using TieDxl.Tie;
+
+namespace TieDxl.Commands.Tie;
+
+/// <summary>Get-TieFileFirstReference: the systems where a file was first seen ("where has this file run").</summary>
+[Cmdlet(VerbsCommon.Get, "TieFileFirstReference", DefaultParameterSetName = TieFileInputParameters.InputObjectSet)]
+[OutputType(typeof(TieFirstReferenceRecord))]
+public sealed class GetTieFileFirstReferenceCommand : TieFileCmdletBase
+{
+    /// <summary>At most this many systems per file (TIE allows 1 to 5000).</summary>
+    [Parameter]
+    [ValidateRange(1, 5000)]
+    public int QueryLimit { get; set; } = TieConstants.DefaultQueryLimit;
+
+    private protected override string ProgressActivity => "Get-TieFileFirstReference";
+
+    private protected override void ProcessItem(TieFileInput input)
+    {
+        var limit = QueryLimit;
+        Enqueue(input, async ct =>
+        {
+            var hashes = input.Hashes ?? await FileHasher.HashAsync(input.FilePath!, ct).ConfigureAwait(false);
+            var references = await Tie.GetFileFirstReferencesAsync(hashes, limit, Timeout, ct).ConfigureAwait(false);
+            var subject = TieTargets.Describe(hashes, input.Name);
+            var records = references.Agents.Select(a => new TieFirstReferenceRecord(a, subject, input.Name, references.TotalCount)).ToArray();
+            return new ItemOutcome
+            {
+                Output = records,
+                Warnings = references.IsTruncated ? [$"{subject}: {references.TotalCount} systems in all, {records.Length} shown (raise -QueryLimit)."] : null,
+            };
+        });
+    }
+}

@@ -1,0 +1,126 @@
+using System.Collections.ObjectModel;
+using System.Management.Automation;
+using TieDxl.Pipeline;
+
+namespace TieDxl.Commands.Tie;
+
+internal static class TieFileInputParameters
+{
+    public const string InputObjectSet = "InputObject";
+    public const string HashSet = "Hash";
+    public const string HashesSet = "Hashes";
+    public const string PathSet = "Path";
+    public const string LiteralPathSet = "LiteralPath";
+}
+
+/// <summary>
+/// The file-input parameters shared by the TIE file cmdlets, and their resolution into <see cref="TieFileInput"/>.
+/// Pipeline input arrives as -InputObject and is recognised by shape (see <see cref="TieFileInputResolver"/>), so a
+/// Get-FileHash result with SHA512 gets a clear error instead of being bound silently with a wrong algorithm.
+/// </summary>
+public abstract class TieFileCmdletBase : TieBulkCmdletBase
+{
+    /// <summary>Hashes, files, Get-FileHash or Get-TieFileReputation output, hashtables.</summary>
+    [Parameter(ParameterSetName = TieFileInputParameters.InputObjectSet, ValueFromPipeline = true)]
+    [AllowNull]
+    public object? InputObject { get; set; }
+
+    /// <summary>Hex hashes; the algorithm comes from -Algorithm or from the length (32 MD5, 40 SHA1, 64 SHA256).</summary>
+    [Parameter(ParameterSetName = TieFileInputParameters.HashSet, Mandatory = true, Position = 0)]
+    [ValidateNotNullOrEmpty]
+    public string[] Hash { get; set; } = Array.Empty<string>();
+
+    [Parameter(ParameterSetName = TieFileInputParameters.HashSet)]
+    [ArgumentCompleter(typeof(HashAlgorithmCompleter))]
+    public string? Algorithm { get; set; }
+
+    [Parameter(ParameterSetName = TieFileInputParameters.HashesSet)]
+    public string? Md5 { get; set; }
+
+    [Parameter(ParameterSetName = TieFileInputParameters.HashesSet)]
+    public string? Sha1 { get; set; }
+
+    [Parameter(ParameterSetName = TieFileInputParameters.HashesSet)]
+    public string? Sha256 { get; set; }
+
+    /// <summary>Files to hash and look up; wildcards allowed.</summary>
+    [Parameter(ParameterSetName = TieFileInputParameters.PathSet, Mandatory = true)]
+    [ValidateNotNullOrEmpty]
+    public string[] Path { get; set; } = Array.Empty<string>();
+
+    /// <summary>Files to hash and look up, taken literally.</summary>
+    [Parameter(ParameterSetName = TieFileInputParameters.LiteralPathSet, Mandatory = true)]
+    [Alias("PSPath", "LP")]
+    [ValidateNotNullOrEmpty]
+    public string[] LiteralPath { get; set; } = Array.Empty<string>();
+
+    private protected abstract void ProcessItem(TieFileInput input);
+
+    /// <summary>Name to report for hashes given by parameter (Set cmdlets send it to TIE).</summary>
+    private protected virtual string? ParameterFileName => null;
+
+    protected override void ProcessRecord()
+    {
+        foreach (var input in ResolveInputs())
+        {
+            if (input.Problem is { } problem)
+                EnqueueOutcome(new ItemOutcome { Error = TieErrors.FromProblem(problem, input.Target) });
+            else
+                ProcessItem(input);
+        }
+    }
+
+    private IEnumerable<TieFileInput> ResolveInputs()
+    {
+        switch (ParameterSetName)
+        {
+            case TieFileInputParameters.HashSet:
+                foreach (var hash in Hash)
+                    yield return TieFileInputResolver.FromHashString(hash ?? "", Algorithm, ParameterFileName, null, hash ?? "");
+                break;
+            case TieFileInputParameters.HashesSet:
+                yield return TieFileInputResolver.FromParts(Md5, Sha1, Sha256, ParameterFileName, null, Sha256 ?? Sha1 ?? Md5 ?? "");
+                break;
+            case TieFileInputParameters.PathSet:
+                foreach (var pattern in Path)
+                {
+                    Collection<string> resolved;
+                    try
+                    {
+                        resolved = GetResolvedProviderPathFromPSPath(pattern, out _);
+                    }
+                    catch (Exception e) when (e is ItemNotFoundException or System.Management.Automation.DriveNotFoundException or ProviderNotFoundException or PSArgumentException)
+                    {
+                        resolved = new Collection<string>();
+                        EnqueueOutcome(new ItemOutcome
+                        {
+                            Error = DxlErrors.Create(TieFileInputResolver.FileNotFound, ErrorCategory.ObjectNotFound, pattern, $"No file matches '{pattern}': {e.Message}", e),
+                        });
+                    }
+                    foreach (var file in resolved) yield return TieFileInputResolver.FromFile(file, file);
+                }
+                break;
+            case TieFileInputParameters.LiteralPathSet:
+                foreach (var literal in LiteralPath)
+                    yield return TieFileInputResolver.FromFile(SessionState.Path.GetUnresolvedProviderPathFromPSPath(literal), literal);
+                break;
+            default:
+                if (InputObject is not null || MyInvocation.ExpectingInput)
+                {
+                    var input = TieFileInputResolver.FromObject(InputObject, this);
+                    yield return ParameterFileName is { } name && input.Name is null ? input with { Name = name } : input;
+                }
+                break;
+        }
+    }
+}
+
+/// <summary>Tab completion for -Algorithm: the hash types TIE knows.</summary>
+public sealed class HashAlgorithmCompleter : IArgumentCompleter
+{
+    public IEnumerable<CompletionResult> CompleteArgument(string commandName, string parameterName, string wordToComplete,
+        System.Management.Automation.Language.CommandAst commandAst, System.Collections.IDictionary fakeBoundParameters) =>
+        new[] { "SHA256", "SHA1", "MD5" }
+            .Where(a => a.StartsWith(wordToComplete ?? "", StringComparison.OrdinalIgnoreCase))
+            .Select(a => new CompletionResult(a, a, CompletionResultType.ParameterValue, a));
+}

@@ -1,0 +1,38 @@
+using TieDxl.Tie;
+
+namespace TieDxl.Output;
+
+/// <summary>Get-TieCertificateReputation's output: one object per certificate.</summary>
+public sealed class TieCertificateReputation
+{
+    internal TieCertificateReputation(CertificateReputationResult result, string? subject)
+    {
+        Subject = subject;
+        Sha1 = result.Sha1;
+        PublicKeySha1 = result.PublicKeySha1;
+        Reputations = result.Reputations.Select(r => new TieProviderReputation(r)).ToArray();
+        MostSevere = result.MostSevere?.TrustLevel ?? TrustLevel.NotSet;
+        MostTrusted = result.MostTrusted?.TrustLevel ?? TrustLevel.NotSet;
+        Gti = result.Gti?.TrustLevel;
+        Enterprise = result.Enterprise?.TrustLevel;
+        OverriddenFiles = result.Overridden?.Files.Select(f => f.Sha256 ?? f.Sha1 ?? f.Md5 ?? "").ToArray() ?? Array.Empty<string>();
+        OverriddenFilesTruncated = result.Overridden?.Truncated ?? false;
+        ServerTime = result.ServerTime?.UtcDateTime;
+    }
+
+    /// <summary>The certificate's subject, when it came from a certificate object.</summary>
+    public string? Subject { get; }
+    public string Sha1 { get; }
+    public string? PublicKeySha1 { get; }
+    public TrustLevel MostSevere { get; }
+    public TrustLevel MostTrusted { get; }
+    public TrustLevel? Gti { get; }
+    public TrustLevel? Enterprise { get; }
+    public IReadOnlyList<TieProviderReputation> Reputations { get; }
+    /// <summary>Files signed with this certificate that carry an Enterprise override (strongest hash each).</summary>
+    public IReadOnlyList<string> OverriddenFiles { get; }
+    public bool OverriddenFilesTruncated { get; }
+    public DateTime? ServerTime { get; }
+
+    public override string ToString() => $"SHA1:{Sha1}{(Subject is null ? "" : $" ({Subject})")}";
+}
