@@ -52,8 +52,9 @@ $ChildEnvironment = [ordered]@{
 }
 foreach ($name in $ChildEnvironment.Keys) { Set-Item -Path "env:$name" -Value $ChildEnvironment[$name] }
 
+$Clock = [System.Diagnostics.Stopwatch]::StartNew()
 function Write-Step([string] $Text) {
-    Write-Host "==> $Text"
+    Write-Host ('==> [{0:mm\:ss}] {1}' -f $Clock.Elapsed, $Text)
 }
 
 # Runs an external command; throws when it exits non-zero.
@@ -310,7 +311,7 @@ function Invoke-Test {
 
     # --- summary ------------------------------------------------------------------------------------------
     Write-Host ''
-    Write-Host "Results: $ResultsDir"
+    Write-Host ('Results: {0} (total {1:mm\:ss})' -f $ResultsDir, $Clock.Elapsed)
     if ($skippedNames.Count -gt 0 -or $skipped -gt 0) {
         Write-Host "Skipped or not run ($skipped; the project allows none):"
         foreach ($n in $skippedNames) { Write-Host "  - $n" }
