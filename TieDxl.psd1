@@ -8,6 +8,8 @@
     Description          = 'Trellix/McAfee TIE file and certificate reputations over DXL (OpenDXL: MQTT over mutual TLS), from PowerShell.'
     CompatiblePSEditions = @('Core')
     PowerShellVersion    = '7.4'
+    # Loaded at import so that scripts can name their types at once, e.g. catch [TieDxl.Dxl.DxlTimeoutException].
+    RequiredAssemblies   = @('TieDxl.Dxl.dll', 'TieDxl.Tie.dll')
     FormatsToProcess     = @('TieDxl.format.ps1xml')
     CmdletsToExport      = @(
         'Connect-DxlFabric'

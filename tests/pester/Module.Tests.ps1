@@ -29,6 +29,11 @@ Describe 'TieDxl module' {
         foreach ($c in Get-Command -Module TieDxl) { $approved | Should -Contain $c.Verb }
     }
 
+    It 'loads the DXL and TIE assemblies at import, so scripts can catch DXL exceptions by type' {
+        'TieDxl.Dxl.DxlTimeoutException' -as [type] | Should -Not -BeNullOrEmpty
+        'TieDxl.Dxl.DxlTlsException' -as [type] | Should -Not -BeNullOrEmpty
+    }
+
     It 'loads the format views' {
         (Get-FormatData -TypeName TieDxl.DxlSession).TypeNames | Should -Contain 'TieDxl.DxlSession'
         (Get-FormatData -TypeName TieDxl.DxlEventMessage).TypeNames | Should -Contain 'TieDxl.DxlEventMessage'

@@ -122,8 +122,8 @@ public sealed class ConnectDxlFabricCommand : TieDxlCmdletBase
         }
 
         session.MarkConnected();
-        registry.Add(session);
         session.Owner = registry;
+        registry.Add(session);
         WriteVerbose($"Connected: {session}. It is now the default session of this runspace.");
         if (PassThru) WriteObject(session);
     }
