@@ -1,4 +1,6 @@
+using System.Globalization;
 using System.Security.Cryptography.X509Certificates;
+using TieDxl.Dxl.Tls;
 
 namespace TieDxl.Dxl.Config;
 
@@ -66,11 +68,266 @@ public sealed class DxlClientConfig
         (UseWebSockets ?? (WebSocketBrokers.Count > 0 && Brokers.Count == 0)) ? WebSocketBrokers : Brokers;
 
     /// <summary>Reads an OpenDXL dxlclient.config. Throws <see cref="DxlConfigException"/> naming file, line or setting.</summary>
-    public static DxlClientConfig Load(string path) => throw new NotImplementedException();
+    public static DxlClientConfig Load(string path) => DxlConfigFileReader.Read(path);
+
+    private readonly object _cacheLock = new();
+    private (string Cert, string? Key, string? Password, X509Certificate2 Value)? _clientCertCache;
+    private (string Path, X509Certificate2Collection Value)? _caCache;
+
+    /// <summary>
+    /// A path as configured, made absolute: relative paths resolve against the folder of
+    /// <see cref="ConfigFilePath"/> (or the working directory when the config was built in code).
+    /// </summary>
+    public string ResolvePath(string path)
+    {
+        if (Path.IsPathFullyQualified(path)) return path;
+        var baseDir = ConfigFilePath is null ? Directory.GetCurrentDirectory() : Path.GetDirectoryName(Path.GetFullPath(ConfigFilePath))!;
+        return Path.GetFullPath(path, baseDir);
+    }
 
     /// <summary>Loads (or returns) the client certificate with its key. Throws <see cref="DxlConfigException"/>.</summary>
-    public X509Certificate2 GetClientCertificate() => throw new NotImplementedException();
+    public X509Certificate2 GetClientCertificate()
+    {
+        if (ClientCertificate is not null) return ClientCertificate;
+        if (string.IsNullOrWhiteSpace(CertFilePath))
+            throw new DxlConfigException("no client certificate is configured (set CertFile and PrivateKey in [Certs])", ConfigFilePath, null, "CertFile");
+        var cert = ResolvePath(CertFilePath);
+        var key = string.IsNullOrWhiteSpace(PrivateKeyPath) ? null : ResolvePath(PrivateKeyPath);
+        lock (_cacheLock)
+        {
+            if (_clientCertCache is { } c && c.Cert == cert && c.Key == key && c.Password == PrivateKeyPassword) return c.Value;
+            var loaded = DxlCertificates.LoadClientCertificate(cert, key, PrivateKeyPassword);
+            _clientCertCache = (cert, key, PrivateKeyPassword, loaded);
+            return loaded;
+        }
+    }
 
     /// <summary>Loads (or returns) the broker CA bundle. Throws <see cref="DxlConfigException"/>.</summary>
-    public X509Certificate2Collection GetBrokerCaCertificates() => throw new NotImplementedException();
+    public X509Certificate2Collection GetBrokerCaCertificates()
+    {
+        if (BrokerCaCertificates is not null) return BrokerCaCertificates;
+        if (string.IsNullOrWhiteSpace(BrokerCertChainPath))
+            throw new DxlConfigException("no broker CA bundle is configured (set BrokerCertChain in [Certs])", ConfigFilePath, null, "BrokerCertChain");
+        var path = ResolvePath(BrokerCertChainPath);
+        lock (_cacheLock)
+        {
+            if (_caCache is { } c && c.Path == path) return c.Value;
+            var loaded = DxlCertificates.LoadCaBundle(path);
+            _caCache = (path, loaded);
+            return loaded;
+        }
+    }
+
+    /// <summary>
+    /// The broker certificate validator for this config: <see cref="GetBrokerCaCertificates"/> as roots,
+    /// <see cref="StrictHostNameCheck"/>, and the bundle's file named in its messages.
+    /// </summary>
+    public DxlServerCertificateValidator CreateServerCertificateValidator()
+    {
+        var roots = GetBrokerCaCertificates();
+        var source = BrokerCaCertificates is null && !string.IsNullOrWhiteSpace(BrokerCertChainPath) ? ResolvePath(BrokerCertChainPath) : null;
+        return new DxlServerCertificateValidator(roots, StrictHostNameCheck) { TrustedRootsSource = source };
+    }
+
+    public override string ToString() =>
+        $"DxlClientConfig({ConfigFilePath ?? "in code"}; client id {ClientId}; brokers: {string.Join(", ", EffectiveBrokers)})";
+}
+
+/// <summary>
+/// The dxlclient.config reader: INI as ConfigObj reads it for the keys the reference client uses. '#' starts a
+/// comment (a whole line, or after whitespace following a value); ';' is data; one pair of quotes is stripped.
+/// Sections and keys match case-insensitively; values keep their case.
+/// </summary>
+internal static class DxlConfigFileReader
+{
+    private sealed record Entry(string Key, string Value, int Line);
+
+    private sealed class Section
+    {
+        public Section(string name, int line) { Name = name; Line = line; }
+        public string Name { get; }
+        public int Line { get; }
+        public List<Entry> Entries { get; } = new();
+        public Entry? Get(string key) => Entries.FirstOrDefault(e => e.Key.Equals(key, StringComparison.OrdinalIgnoreCase));
+    }
+
+    public static DxlClientConfig Read(string path)
+    {
+        if (string.IsNullOrWhiteSpace(path)) throw new DxlConfigException("no configuration file path was given");
+        var full = Path.GetFullPath(path);
+        if (Directory.Exists(full)) throw new DxlConfigException("this is a folder, not a configuration file", full);
+        if (!File.Exists(full)) throw new DxlConfigException("the configuration file does not exist", full);
+
+        string[] lines;
+        try { lines = File.ReadAllLines(full); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new DxlConfigException($"the configuration file cannot be read ({e.Message})", full, null, null, e);
+        }
+
+        var sections = Parse(full, lines);
+        var config = new DxlClientConfig { ConfigFilePath = full };
+        var dir = Path.GetDirectoryName(full)!;
+
+        if (sections.TryGetValue("General", out var general))
+        {
+            foreach (var e in general.Entries)
+            {
+                switch (e.Key.ToLowerInvariant())
+                {
+                    case "clientid":
+                        if (e.Value.Length > 0) config.ClientId = e.Value;
+                        break;
+                    case "usewebsockets":
+                        if (e.Value.Length > 0) config.UseWebSockets = ParseBool(full, e);
+                        break;
+                    case "keepalive":
+                        if (e.Value.Length > 0) config.KeepAliveSeconds = ParseInt(full, e, 0, 65535, "a number of seconds from 0 to 65535");
+                        break;
+                    case "connectretries":
+                        if (e.Value.Length > 0) config.ConnectRetries = ParseInt(full, e, -1, int.MaxValue, "a whole number, -1 for unlimited");
+                        break;
+                    case "stricthostnamecheck":
+                        if (e.Value.Length > 0) config.StrictHostNameCheck = ParseBool(full, e);
+                        break;
+                    // Other keys are ignored, as the reference client ignores them.
+                }
+            }
+        }
+
+        if (!sections.TryGetValue("Certs", out var certs))
+            throw new DxlConfigException("the [Certs] section is missing; it must set BrokerCertChain, CertFile and PrivateKey", full);
+        config.BrokerCertChainPath = RequiredPath(full, dir, certs, "BrokerCertChain");
+        config.CertFilePath = RequiredPath(full, dir, certs, "CertFile");
+        config.PrivateKeyPath = RequiredPath(full, dir, certs, "PrivateKey");
+        var password = certs.Get("PrivateKeyPassword");
+        if (password is not null && password.Value.Length > 0) config.PrivateKeyPassword = password.Value;
+
+        if (sections.TryGetValue("Brokers", out var brokers))
+            foreach (var e in brokers.Entries)
+                config.Brokers.Add(DxlBroker.Parse(e.Value, false, full, e.Line, e.Key));
+        if (sections.TryGetValue("BrokersWebSockets", out var wsBrokers))
+            foreach (var e in wsBrokers.Entries)
+                config.WebSocketBrokers.Add(DxlBroker.Parse(e.Value, true, full, e.Line, e.Key));
+
+        if (sections.TryGetValue("Proxy", out var proxy))
+        {
+            var address = proxy.Get("Address");
+            if (address is not null && address.Value.Length > 0)
+            {
+                var port = proxy.Get("Port");
+                if (port is null || port.Value.Length == 0)
+                    throw new DxlConfigException("[Proxy] sets Address but no Port", full, address.Line, "Port");
+                if (!DxlBroker.TryParsePort(port.Value, out var portNumber))
+                    throw new DxlConfigException($"the proxy port '{port.Value}' is not a number from 1 to 65535", full, port.Line, "Port");
+                var user = proxy.Get("User")?.Value;
+                var pass = proxy.Get("Password")?.Value;
+                config.Proxy = new DxlProxy(address.Value, portNumber, string.IsNullOrEmpty(user) ? null : user, string.IsNullOrEmpty(pass) ? null : pass);
+            }
+        }
+
+        return config;
+    }
+
+    private static string RequiredPath(string file, string dir, Section certs, string key)
+    {
+        var e = certs.Get(key);
+        if (e is null)
+            throw new DxlConfigException($"[Certs] has no {key}; BrokerCertChain, CertFile and PrivateKey are all required", file, certs.Line, key);
+        if (e.Value.Length == 0)
+            throw new DxlConfigException($"[Certs] {key} is empty", file, e.Line, key);
+        try
+        {
+            return Path.IsPathFullyQualified(e.Value) ? e.Value : Path.GetFullPath(e.Value, dir);
+        }
+        catch (Exception ex) when (ex is ArgumentException or NotSupportedException or PathTooLongException)
+        {
+            throw new DxlConfigException($"'{e.Value}' is not a valid path", file, e.Line, key, ex);
+        }
+    }
+
+    private static bool ParseBool(string file, Entry e)
+    {
+        switch (e.Value.Trim().ToLowerInvariant())
+        {
+            case "yes": case "on": case "true": case "1": return true;
+            case "no": case "off": case "false": case "0": return false;
+            default:
+                throw new DxlConfigException($"'{e.Value}' is not a boolean; use yes/no, on/off, true/false or 1/0", file, e.Line, e.Key);
+        }
+    }
+
+    private static int ParseInt(string file, Entry e, int min, int max, string expected)
+    {
+        if (int.TryParse(e.Value.Trim(), NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var v) && v >= min && v <= max)
+            return v;
+        throw new DxlConfigException($"'{e.Value}' is not {expected}", file, e.Line, e.Key);
+    }
+
+    private static Dictionary<string, Section> Parse(string file, string[] lines)
+    {
+        var sections = new Dictionary<string, Section>(StringComparer.OrdinalIgnoreCase);
+        Section? current = null;
+        for (var i = 0; i < lines.Length; i++)
+        {
+            var lineNo = i + 1;
+            var line = lines[i].Trim();
+            if (i == 0) line = line.TrimStart('\uFEFF');
+            if (line.Length == 0 || line[0] == '#') continue;
+
+            if (line[0] == '[')
+            {
+                var close = line.IndexOf(']');
+                var after = close < 0 ? "" : line[(close + 1)..].Trim();
+                if (close < 0 || (after.Length > 0 && after[0] != '#'))
+                    throw new DxlConfigException($"'{Shorten(line)}' is not a [section] header", file, lineNo);
+                var name = line[1..close].Trim();
+                if (name.Length == 0 || name.Contains('['))
+                    throw new DxlConfigException($"'{Shorten(line)}' is not a [section] header", file, lineNo);
+                if (sections.TryGetValue(name, out var existing))
+                    throw new DxlConfigException($"the section [{name}] appears twice (first on line {existing.Line})", file, lineNo);
+                current = new Section(name, lineNo);
+                sections.Add(name, current);
+                continue;
+            }
+
+            var eq = line.IndexOf('=');
+            if (eq <= 0)
+                throw new DxlConfigException(eq == 0 ? "the line has '=' but no key before it" : "the line is neither 'key=value' nor a [section] header", file, lineNo);
+            var key = line[..eq].Trim();
+            if (current is null)
+                throw new DxlConfigException($"the setting '{key}' comes before any [section] header", file, lineNo, key);
+            var value = ParseValue(file, lineNo, key, line[(eq + 1)..]);
+            var dup = current.Get(key);
+            if (dup is not null)
+                throw new DxlConfigException($"'{key}' is set twice in [{current.Name}] (first on line {dup.Line})", file, lineNo, key);
+            current.Entries.Add(new Entry(key, value, lineNo));
+        }
+        return sections;
+    }
+
+    /// <summary>The value after '=': quotes stripped, a trailing '#' comment (after whitespace) removed.</summary>
+    private static string ParseValue(string file, int lineNo, string key, string raw)
+    {
+        var text = raw.Trim();
+        if (text.Length == 0 || text[0] == '#') return "";
+        if (text[0] is '"' or '\'')
+        {
+            var quote = text[0];
+            var close = text.IndexOf(quote, 1);
+            if (close < 0)
+                throw new DxlConfigException($"the value of '{key}' opens a quote ({quote}) that is not closed", file, lineNo, key);
+            var rest = text[(close + 1)..].Trim();
+            if (rest.Length > 0 && rest[0] != '#')
+                throw new DxlConfigException($"the value of '{key}' has text after its closing quote", file, lineNo, key);
+            return text[1..close];
+        }
+        for (var i = 1; i < text.Length; i++)
+        {
+            if (text[i] == '#' && char.IsWhiteSpace(text[i - 1])) return text[..i].TrimEnd();
+        }
+        return text;
+    }
+
+    private static string Shorten(string s) => s.Length <= 60 ? s : s[..57] + "...";
 }

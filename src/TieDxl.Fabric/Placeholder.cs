@@ -1,2 +1,0 @@
-namespace TieDxl.Fabric;
-internal static class Placeholder { }

@@ -1,2 +1,0 @@
-namespace TieDxl.Tie;
-internal static class Placeholder { }

@@ -1,0 +1,321 @@
+using System.Text;
+using System.Text.Json;
+using TieDxl.Dxl;
+using TieDxl.Dxl.Client;
+using TieDxl.Dxl.Messages;
+
+namespace TieDxl.Tie;
+
+/// <summary>Arguments of <see cref="TieClient.EventError"/>: an event that could not be parsed or whose handler threw.</summary>
+public sealed class TieEventErrorEventArgs : EventArgs
+{
+    public TieEventErrorEventArgs(string topic, string payload, Exception error)
+    {
+        Topic = topic;
+        Payload = payload;
+        Error = error;
+    }
+
+    public string Topic { get; }
+    public string Payload { get; }
+    public Exception Error { get; }
+}
+
+/// <summary>
+/// The TIE operations over a connected <see cref="DxlClient"/>. Thread-safe; calls may run concurrently in any number.
+/// Failures raise a <see cref="TieException"/> subclass; bad arguments raise <see cref="ArgumentException"/>
+/// (<see cref="TieHashFormatException"/> for hashes) before anything is sent; cancellation raises
+/// <see cref="OperationCanceledException"/>.
+/// </summary>
+public sealed class TieClient
+{
+    /// <summary>The default per-call timeout (30 s, as the Python client).</summary>
+    public static readonly TimeSpan DefaultTimeoutValue = TimeSpan.FromSeconds(30);
+
+    private TimeSpan _timeout = DefaultTimeoutValue;
+
+    public TieClient(DxlClient client)
+    {
+        Client = client ?? throw new ArgumentNullException(nameof(client));
+    }
+
+    public DxlClient Client { get; }
+
+    /// <summary>Per-call timeout used when a call passes none. Must be positive.</summary>
+    public TimeSpan DefaultTimeout
+    {
+        get => _timeout;
+        set
+        {
+            if (value <= TimeSpan.Zero && value != Timeout.InfiniteTimeSpan)
+                throw new ArgumentOutOfRangeException(nameof(value), value, "The timeout must be positive.");
+            _timeout = value;
+        }
+    }
+
+    /// <summary>Raised when an event cannot be parsed or a subscription handler throws (the subscription stays).</summary>
+    public event EventHandler<TieEventErrorEventArgs>? EventError;
+
+    // ================================================================ files
+
+    /// <summary>Looks up a file's reputations (sends <c>scanType 3</c>).</summary>
+    public async Task<FileReputationResult> GetFileReputationAsync(TieHashes hashes, TimeSpan? timeout = null, CancellationToken cancellationToken = default)
+    {
+        RequireHashes(hashes);
+        var payload = TiePayloads.FileReputationRequest(hashes);
+        var response = await RequestAsync(TieTopics.FileReputation, payload, timeout, cancellationToken).ConfigureAwait(false);
+        return Parse(TieTopics.FileReputation, response, p => TiePayloads.ParseFileReputation(p, hashes));
+    }
+
+    /// <summary>Sets the Enterprise reputation (provider 3) of a file. Needs the "TIE Server Set Enterprise Reputation" authorisation.</summary>
+    public async Task SetFileReputationAsync(TieHashes hashes, TrustLevel trustLevel, string? filename = null, string? comment = null,
+        TimeSpan? timeout = null, CancellationToken cancellationToken = default)
+    {
+        RequireHashes(hashes);
+        RequireTrustLevel(trustLevel);
+        var payload = TiePayloads.SetFileReputationRequest(hashes, (int)trustLevel, filename, comment);
+        await RequestAsync(TieTopics.FileReputationSet, payload, timeout, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Reports an External reputation (provider 15): an event, no reply (TIE Server 3.0+, External provider enabled
+    /// in policy, "TIE Server Set External Reputation" authorisation). NOT_SET (0) is accepted. Completes when the
+    /// event was handed to the connection; there is no confirmation from TIE — look the file up to verify.
+    /// See <see cref="CheckExternalReport"/> for advice worth showing the user.
+    /// </summary>
+    public async Task SetExternalFileReputationAsync(TieHashes hashes, TrustLevel trustLevel, FileType fileType = FileType.None,
+        string? filename = null, string? comment = null, CancellationToken cancellationToken = default)
+    {
+        RequireHashes(hashes);
+        RequireTrustLevel(trustLevel);
+        if (!TieConstants.IsDefined(fileType))
+            throw new ArgumentOutOfRangeException(nameof(fileType), (long)fileType, $"FileType {(long)fileType} is not a valid entry.");
+        var payload = TiePayloads.ExternalFileReportEvent(hashes, (int)trustLevel, (long)fileType, filename, comment);
+        var evt = new DxlEvent(TieTopics.ExternalFileReport, payload);
+        try
+        {
+            await Client.SendEventAsync(evt, cancellationToken).ConfigureAwait(false);
+        }
+        catch (DxlConnectionException ex)
+        {
+            throw new TieConnectionException(TieTopics.ExternalFileReport, ex);
+        }
+    }
+
+    /// <summary>
+    /// Advice on an External report, from what users found (issues #16, #19, #20, #21): the server ignores
+    /// reports without a file name, and a report with fewer than three hash types creates an incomplete record.
+    /// Empty when nothing to say.
+    /// </summary>
+    public static IReadOnlyList<string> CheckExternalReport(TieHashes hashes, string? filename, FileType fileType)
+    {
+        var list = new List<string>();
+        if (string.IsNullOrWhiteSpace(filename))
+            list.Add("No file name: TIE servers were seen to ignore External reports without one.");
+        if (hashes.Count < 3)
+            list.Add($"Only {hashes.Count} hash type(s) ({string.Join(", ", hashes.Entries.Select(e => e.Key.WireName()))}): " +
+                     "TIE creates an incomplete record that later reports with other hash types cannot complete. Send md5, sha1 and sha256 when you have them.");
+        if (fileType == FileType.None)
+            list.Add("File type NONE (0): give the real type (e.g. PeExe) when known.");
+        return list;
+    }
+
+    /// <summary>Where the file has run: first reference per system, capped at <paramref name="queryLimit"/> (1-5000).</summary>
+    public async Task<TieFirstReferences> GetFileFirstReferencesAsync(TieHashes hashes, int queryLimit = TieConstants.DefaultQueryLimit,
+        TimeSpan? timeout = null, CancellationToken cancellationToken = default)
+    {
+        RequireHashes(hashes);
+        RequireQueryLimit(queryLimit);
+        var payload = TiePayloads.FileFirstReferencesRequest(hashes, queryLimit);
+        var response = await RequestAsync(TieTopics.FileAgents, payload, timeout, cancellationToken).ConfigureAwait(false);
+        var result = Parse(TieTopics.FileAgents, response, TiePayloads.ParseFirstReferences);
+        result.Hashes = hashes;
+        return result;
+    }
+
+    // ================================================================ certificates
+
+    /// <summary>Looks up a certificate by the SHA-1 of the certificate and, optionally, of its public key (hex).</summary>
+    public async Task<CertificateReputationResult> GetCertificateReputationAsync(string sha1, string? publicKeySha1 = null,
+        TimeSpan? timeout = null, CancellationToken cancellationToken = default)
+    {
+        var (cert, key) = CertHashes(sha1, publicKeySha1);
+        var payload = TiePayloads.CertificateReputationRequest(cert, key);
+        var response = await RequestAsync(TieTopics.CertReputation, payload, timeout, cancellationToken).ConfigureAwait(false);
+        return Parse(TieTopics.CertReputation, response,
+            p => TiePayloads.ParseCertificateReputation(p, TieHashes.ToHex(cert), key is null ? null : TieHashes.ToHex(key)));
+    }
+
+    /// <summary>Sets the Enterprise reputation (provider 4) of a certificate.</summary>
+    public async Task SetCertificateReputationAsync(string sha1, TrustLevel trustLevel, string? publicKeySha1 = null, string? comment = null,
+        TimeSpan? timeout = null, CancellationToken cancellationToken = default)
+    {
+        var (cert, key) = CertHashes(sha1, publicKeySha1);
+        RequireTrustLevel(trustLevel);
+        var payload = TiePayloads.SetCertificateReputationRequest(cert, key, (int)trustLevel, comment);
+        await RequestAsync(TieTopics.CertReputationSet, payload, timeout, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Systems that ran files signed by the certificate, capped at <paramref name="queryLimit"/> (1-5000).</summary>
+    public async Task<TieFirstReferences> GetCertificateFirstReferencesAsync(string sha1, string? publicKeySha1 = null,
+        int queryLimit = TieConstants.DefaultQueryLimit, TimeSpan? timeout = null, CancellationToken cancellationToken = default)
+    {
+        var (cert, key) = CertHashes(sha1, publicKeySha1);
+        RequireQueryLimit(queryLimit);
+        var payload = TiePayloads.CertificateFirstReferencesRequest(cert, key, queryLimit);
+        var response = await RequestAsync(TieTopics.CertAgents, payload, timeout, cancellationToken).ConfigureAwait(false);
+        var result = Parse(TieTopics.CertAgents, response, TiePayloads.ParseFirstReferences);
+        result.Hashes = TieHashes.FromBytes(HashType.Sha1, cert);
+        return result;
+    }
+
+    // ================================================================ events
+
+    /// <summary>File reputation changes (<c>/mcafee/event/tie/file/repchange/broadcast</c>, or the targeted topic). Dispose to stop.</summary>
+    public Task<IAsyncDisposable> SubscribeFileReputationChangeAsync(Func<FileReputationChangeEvent, Task> handler,
+        string topic = TieTopics.FileRepChangeBroadcast, CancellationToken cancellationToken = default) =>
+        SubscribeAsync(topic, handler, (p, t) => TiePayloads.ParseFileReputationChange(p, t), cancellationToken);
+
+    /// <summary>Certificate reputation changes (<c>/mcafee/event/tie/cert/repchange/broadcast</c>). Dispose to stop.</summary>
+    public Task<IAsyncDisposable> SubscribeCertificateReputationChangeAsync(Func<CertificateReputationChangeEvent, Task> handler,
+        string topic = TieTopics.CertRepChangeBroadcast, CancellationToken cancellationToken = default) =>
+        SubscribeAsync(topic, handler, (p, t) => TiePayloads.ParseCertificateReputationChange(p, t), cancellationToken);
+
+    /// <summary>Detections reported by endpoints (<c>/mcafee/event/tie/file/detection</c>). Dispose to stop.</summary>
+    public Task<IAsyncDisposable> SubscribeFileDetectionAsync(Func<FileDetectionEvent, Task> handler, CancellationToken cancellationToken = default) =>
+        SubscribeAsync(TieTopics.FileDetection, handler, (p, t) => TiePayloads.ParseFileDetection(p, t), cancellationToken);
+
+    /// <summary>First sightings of files in the enterprise (<c>/mcafee/event/tie/file/firstinstance</c>). Dispose to stop.</summary>
+    public Task<IAsyncDisposable> SubscribeFileFirstInstanceAsync(Func<FileFirstInstanceEvent, Task> handler, CancellationToken cancellationToken = default) =>
+        SubscribeAsync(TieTopics.FileFirstInstance, handler, (p, t) => TiePayloads.ParseFileFirstInstance(p, t), cancellationToken);
+
+    /// <summary>Prevalence changes (<c>/mcafee/event/tie/file/prevalence</c>; schema only, beyond the official clients). Dispose to stop.</summary>
+    public Task<IAsyncDisposable> SubscribeFilePrevalenceAsync(Func<FilePrevalenceEvent, Task> handler, CancellationToken cancellationToken = default) =>
+        SubscribeAsync(TieTopics.FilePrevalence, handler, (p, t) => TiePayloads.ParseFilePrevalence(p, t), cancellationToken);
+
+    private async Task<IAsyncDisposable> SubscribeAsync<T>(string topic, Func<T, Task> handler, Func<ReadOnlyMemory<byte>, string, T> parse,
+        CancellationToken cancellationToken) where T : TieEvent
+    {
+        ArgumentNullException.ThrowIfNull(handler);
+        ArgumentException.ThrowIfNullOrEmpty(topic);
+        try
+        {
+            return await Client.SubscribeAsync(topic, async evt =>
+            {
+                T parsed;
+                try
+                {
+                    parsed = parse(evt.Payload, string.IsNullOrEmpty(evt.DestinationTopic) ? topic : evt.DestinationTopic);
+                    parsed.RawJson = evt.PayloadText;
+                }
+                catch (Exception ex) when (ex is JsonException or FormatException)
+                {
+                    RaiseEventError(topic, evt, new TieMalformedResponseException(topic, ex.Message, Shorten(evt.PayloadText), ex));
+                    return;
+                }
+                try
+                {
+                    await handler(parsed).ConfigureAwait(false);
+                }
+                catch (Exception ex)
+                {
+                    RaiseEventError(topic, evt, ex);
+                }
+            }, cancellationToken).ConfigureAwait(false);
+        }
+        catch (DxlConnectionException ex)
+        {
+            throw new TieConnectionException(topic, ex);
+        }
+    }
+
+    private void RaiseEventError(string topic, DxlEvent evt, Exception ex)
+    {
+        try
+        {
+            EventError?.Invoke(this, new TieEventErrorEventArgs(topic, evt.PayloadText, ex));
+        }
+        catch
+        {
+            // A throwing observer must not take the subscription down.
+        }
+    }
+
+    // ================================================================ plumbing
+
+    private async Task<DxlResponse> RequestAsync(string topic, byte[] payload, TimeSpan? timeout, CancellationToken cancellationToken)
+    {
+        var t = timeout ?? _timeout;
+        if (t <= TimeSpan.Zero && t != Timeout.InfiniteTimeSpan)
+            throw new ArgumentOutOfRangeException(nameof(timeout), t, "The timeout must be positive.");
+        var request = new DxlRequest(topic, payload);
+        try
+        {
+            return await Client.RequestAsync(request, t, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (MapError(topic, t, ex) is { } mapped)
+        {
+            throw mapped;
+        }
+    }
+
+    /// <summary>Maps a DXL failure of a call on <paramref name="topic"/> to a <see cref="TieException"/>, or null to let it pass.</summary>
+    public static TieException? MapError(string topic, TimeSpan timeout, Exception ex) => ex switch
+    {
+        DxlErrorResponseException er when er.IsServiceNotFound => new TieServiceUnavailableException(topic, er),
+        DxlErrorResponseException er when er.Code == 0 && IsNotFoundMessage(er.ErrorMessage) => new TieNotFoundException(topic, er.ErrorMessage, er),
+        DxlErrorResponseException er => new TieServiceErrorException(topic, er.Code, er.ErrorMessage, er),
+        DxlTimeoutException to => new TieTimeoutException(topic, to.Timeout == default ? timeout : to.Timeout, to),
+        DxlConnectionException ce => new TieConnectionException(topic, ce),
+        _ => null,
+    };
+
+    /// <summary>The TIE service's "Could not find reputation" text (any case).</summary>
+    public static bool IsNotFoundMessage(string? message) =>
+        message is not null && message.Contains("could not find reputation", StringComparison.OrdinalIgnoreCase);
+
+    private static T Parse<T>(string topic, DxlResponse response, Func<ReadOnlyMemory<byte>, T> parse)
+    {
+        try
+        {
+            return parse(response.Payload);
+        }
+        catch (Exception ex) when (ex is JsonException or FormatException)
+        {
+            throw new TieMalformedResponseException(topic, ex.Message, Shorten(response.PayloadText), ex);
+        }
+    }
+
+    private static string Shorten(string s) => s.Length > 4096 ? s[..4096] + "…" : s;
+
+    private static void RequireHashes(TieHashes hashes)
+    {
+        ArgumentNullException.ThrowIfNull(hashes);
+        if (hashes.IsEmpty) throw new ArgumentException("No file hashes were given (md5, sha1 and/or sha256).", nameof(hashes));
+    }
+
+    private static void RequireTrustLevel(TrustLevel trustLevel)
+    {
+        if (!TieConstants.IsDefined(trustLevel))
+            throw new ArgumentOutOfRangeException(nameof(trustLevel), (int)trustLevel,
+                $"TrustLevel {(int)trustLevel} is not a valid entry (0, 1, 15, 30, 50, 70, 85, 99, 100).");
+    }
+
+    private static void RequireQueryLimit(int queryLimit)
+    {
+        if (queryLimit < TieConstants.MinQueryLimit || queryLimit > TieConstants.MaxQueryLimit)
+            throw new ArgumentOutOfRangeException(nameof(queryLimit), queryLimit,
+                $"queryLimit must be between {TieConstants.MinQueryLimit} and {TieConstants.MaxQueryLimit}.");
+    }
+
+    private static (byte[] Sha1, byte[]? PublicKey) CertHashes(string sha1, string? publicKeySha1)
+    {
+        ArgumentNullException.ThrowIfNull(sha1);
+        if (string.IsNullOrWhiteSpace(sha1)) throw new ArgumentException("The certificate SHA-1 is empty.", nameof(sha1));
+        var cert = TieHashes.ParseHex(HashType.Sha1, sha1);
+        var key = string.IsNullOrWhiteSpace(publicKeySha1) ? null : TieHashes.ParseHex(HashType.Sha1, publicKeySha1);
+        return (cert, key);
+    }
+
+    internal static string Utf8(byte[] b) => Encoding.UTF8.GetString(b);
+}
