@@ -47,7 +47,7 @@ public sealed class TieClient
         get => _timeout;
         set
         {
-            if (value <= TimeSpan.Zero && value != Timeout.InfiniteTimeSpan)
+            if (value <= TimeSpan.Zero)
                 throw new ArgumentOutOfRangeException(nameof(value), value, "The timeout must be positive.");
             _timeout = value;
         }
@@ -246,7 +246,7 @@ public sealed class TieClient
     private async Task<DxlResponse> RequestAsync(string topic, byte[] payload, TimeSpan? timeout, CancellationToken cancellationToken)
     {
         var t = timeout ?? _timeout;
-        if (t <= TimeSpan.Zero && t != Timeout.InfiniteTimeSpan)
+        if (t <= TimeSpan.Zero)
             throw new ArgumentOutOfRangeException(nameof(timeout), t, "The timeout must be positive.");
         var request = new DxlRequest(topic, payload);
         try
