@@ -16,6 +16,8 @@ public enum TieSimulatorMode
     NoReply,
     /// <summary>Answers every request with an error response (<see cref="TieSimulator.ErrorCode"/>, <see cref="TieSimulator.ErrorMessage"/>).</summary>
     Error,
+    /// <summary>Answers every request with a success response whose payload is not JSON (to test malformed-reply handling).</summary>
+    Garbage,
 }
 
 /// <summary>Options of a <see cref="TieSimulator"/>.</summary>
@@ -148,7 +150,7 @@ public sealed class TieSimulator : IAsyncDisposable
         }
     }
 
-    /// <summary>Normal / NoReply / Error; change at any time.</summary>
+    /// <summary>Normal / NoReply / Error / Garbage; change at any time.</summary>
     public TieSimulatorMode Mode { get => _mode; set => _mode = value; }
 
     public long ErrorCode { get; set; }
@@ -238,6 +240,8 @@ public sealed class TieSimulator : IAsyncDisposable
                 return null;
             case TieSimulatorMode.Error:
                 return new DxlErrorResponse(request, ErrorCode, ErrorMessage);
+            case TieSimulatorMode.Garbage:
+                return new DxlResponse(request, "<html>not json</html>"u8.ToArray());
         }
         Outcome outcome;
         JsonDocument doc;
