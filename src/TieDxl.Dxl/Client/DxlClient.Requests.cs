@@ -54,6 +54,33 @@ public sealed partial class DxlClient
         }
     }
 
+    /// <summary>
+    /// Proves the reply topic works end to end: publishes a response to this client's own reply topic and waits
+    /// for it to come back through the broker.
+    /// </summary>
+    public async Task PingReplyTopicAsync(TimeSpan timeout, CancellationToken cancellationToken = default)
+    {
+        var id = DxlMessage.NewId();
+        var pending = new PendingRequest(ReplyTopic);
+        _pending[id] = pending;
+        try
+        {
+            await PublishAsync(new DxlResponse { DestinationTopic = ReplyTopic, RequestMessageId = id }, cancellationToken).ConfigureAwait(false);
+            try
+            {
+                await pending.Completion.Task.WaitAsync(timeout, cancellationToken).ConfigureAwait(false);
+            }
+            catch (TimeoutException)
+            {
+                throw new DxlTimeoutException(ReplyTopic, id, timeout);
+            }
+        }
+        finally
+        {
+            _pending.TryRemove(id, out _);
+        }
+    }
+
     private void OnResponse(DxlResponse response)
     {
         var id = response.RequestMessageId;

@@ -84,7 +84,7 @@ public static class DxlCertificates
             catch (CryptographicException) { /* reported below */ }
         }
         if (collection.Count == 0)
-            throw new DxlConfigException("the CA bundle holds no certificate (expected PEM '-----BEGIN CERTIFICATE-----' blocks)", path);
+            throw new DxlConfigException("the CA bundle holds no certificate (expected PEM 'CERTIFICATE' blocks)", path);
         return collection;
     }
 

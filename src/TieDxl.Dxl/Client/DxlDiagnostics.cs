@@ -1,0 +1,228 @@
+using System.Diagnostics;
+using System.Net.Security;
+using System.Net.Sockets;
+using System.Security.Authentication;
+using System.Security.Cryptography.X509Certificates;
+using System.Text;
+using System.Text.Json;
+using TieDxl.Dxl.Config;
+using TieDxl.Dxl.Messages;
+using TieDxl.Dxl.Tls;
+
+namespace TieDxl.Dxl.Client;
+
+public enum DxlCheckStatus { Passed, Warning, Failed, Skipped }
+
+/// <summary>One step of a connection check: what was checked, how it went and why.</summary>
+public sealed record DxlCheckStep(int Step, string Name, DxlCheckStatus Status, string Detail, TimeSpan Elapsed, string? Target = null);
+
+/// <summary>
+/// Checks a connection step by step (config, TCP, TLS, MQTT, reply topic, service registry, a sample request) and
+/// says which step fails and why. The reference clients mostly show a bare timeout; the order of the steps tells a
+/// wrong certificate (TLS) from a missing topic authorisation (service registered but never answers).
+/// </summary>
+public static class DxlDiagnostics
+{
+    public const string ServiceQueryTopic = "/mcafee/service/dxl/svcregistry/query";
+
+    /// <summary>
+    /// Runs every step in order; after the first failure the rest are Skipped. <paramref name="sampleRequest"/> is the
+    /// final step (e.g. one TIE lookup) and returns a sentence describing its success.
+    /// </summary>
+    public static async Task<IReadOnlyList<DxlCheckStep>> RunAsync(
+        Func<DxlClientConfig> loadConfig,
+        string? serviceType,
+        Func<DxlClient, CancellationToken, Task<string>>? sampleRequest,
+        TimeSpan timeout,
+        CancellationToken cancellationToken = default)
+    {
+        var steps = new List<DxlCheckStep>();
+        var failed = false;
+
+        async Task<T?> Step<T>(string name, Func<Task<(T value, DxlCheckStatus status, string detail, string? target)>> check)
+        {
+            if (failed)
+            {
+                steps.Add(new DxlCheckStep(steps.Count + 1, name, DxlCheckStatus.Skipped, "skipped: an earlier step failed", TimeSpan.Zero));
+                return default;
+            }
+            var watch = Stopwatch.StartNew();
+            try
+            {
+                var (value, status, detail, target) = await check().ConfigureAwait(false);
+                steps.Add(new DxlCheckStep(steps.Count + 1, name, status, detail, watch.Elapsed, target));
+                failed = status == DxlCheckStatus.Failed;
+                return value;
+            }
+            catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+            {
+                steps.Add(new DxlCheckStep(steps.Count + 1, name, DxlCheckStatus.Failed, e.Message, watch.Elapsed));
+                failed = true;
+                return default;
+            }
+        }
+
+        var config = await Step("Configuration", () =>
+        {
+            var c = loadConfig();
+            var certificate = c.GetClientCertificate();
+            var roots = c.GetBrokerCaCertificates();
+            var brokers = c.EffectiveBrokers;
+            if (brokers.Count == 0) throw new DxlConfigException("No broker is configured.", c.ConfigFilePath, setting: "[Brokers]");
+            return Task.FromResult((c, DxlCheckStatus.Passed,
+                $"{brokers.Count} broker(s); client certificate {certificate.Subject} (valid until {certificate.NotAfter:yyyy-MM-dd}); {roots.Count} CA certificate(s)",
+                c.ConfigFilePath));
+        }).ConfigureAwait(false);
+
+        var reachable = await Step("TCP", async () =>
+        {
+            var results = new List<string>();
+            DxlBroker? first = null;
+            foreach (var broker in config!.EffectiveBrokers)
+            {
+                try
+                {
+                    using var socket = new Socket(SocketType.Stream, ProtocolType.Tcp);
+                    using var cts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+                    cts.CancelAfter(TimeSpan.FromSeconds(Math.Max(1, config.BrokerProbeTimeout.TotalSeconds * 3)));
+                    await socket.ConnectAsync(broker.Host, broker.Port, cts.Token).ConfigureAwait(false);
+                    first ??= broker;
+                    results.Add($"{broker}: open");
+                }
+                catch (Exception e) when (e is SocketException or OperationCanceledException && !cancellationToken.IsCancellationRequested)
+                {
+                    results.Add($"{broker}: {(e is OperationCanceledException ? "no answer (filtered or down)" : e.Message)}");
+                }
+            }
+            return (first, first is null ? DxlCheckStatus.Failed : DxlCheckStatus.Passed, string.Join("; ", results), first?.ToString());
+        }).ConfigureAwait(false);
+
+        await Step("TLS", async () =>
+        {
+            var detail = await CheckTlsAsync(config!, reachable!, cancellationToken).ConfigureAwait(false);
+            return (true, DxlCheckStatus.Passed, detail, reachable!.ToString());
+        }).ConfigureAwait(false);
+
+        DxlClient? client = null;
+        try
+        {
+            client = await Step("MQTT connect", async () =>
+            {
+                var c = new DxlClient(config!);
+                try
+                {
+                    await c.ConnectAsync(cancellationToken).ConfigureAwait(false);
+                }
+                catch
+                {
+                    await c.DisposeAsync().ConfigureAwait(false);
+                    throw;
+                }
+                return (c, DxlCheckStatus.Passed, $"connected as {c.ClientId}", c.CurrentBroker?.ToString());
+            }).ConfigureAwait(false);
+
+            await Step("Reply topic", async () =>
+            {
+                await client!.PingReplyTopicAsync(timeout, cancellationToken).ConfigureAwait(false);
+                return (true, DxlCheckStatus.Passed, $"subscribed to {client.ReplyTopic} and received on it", client.ReplyTopic);
+            }).ConfigureAwait(false);
+
+            if (serviceType is not null)
+            {
+                await Step("Service registered", async () =>
+                {
+                    var payload = Encoding.UTF8.GetBytes(JsonSerializer.Serialize(new Dictionary<string, string> { ["serviceType"] = serviceType }));
+                    DxlResponse response;
+                    try
+                    {
+                        response = await client!.RequestAsync(new DxlRequest(ServiceQueryTopic, payload), timeout, cancellationToken).ConfigureAwait(false);
+                    }
+                    catch (DxlTimeoutException)
+                    {
+                        return (false, DxlCheckStatus.Warning,
+                            "the broker did not answer the service-registry query: it is not an OpenDXL broker (plain MQTT?) or the query is not authorised; the sample request decides",
+                            (string?)serviceType);
+                    }
+                    var count = CountServices(response.PayloadText, serviceType);
+                    return count > 0
+                        ? (true, DxlCheckStatus.Passed, $"{count} instance(s) of {serviceType} registered", serviceType)
+                        : (false, DxlCheckStatus.Failed, $"no instance of {serviceType} is registered on the fabric: the service is down or not connected to these brokers", serviceType);
+                }).ConfigureAwait(false);
+            }
+
+            if (sampleRequest is not null)
+            {
+                await Step("Sample request", async () =>
+                {
+                    try
+                    {
+                        var detail = await sampleRequest(client!, cancellationToken).ConfigureAwait(false);
+                        return (true, DxlCheckStatus.Passed, detail, (string?)null);
+                    }
+                    catch (DxlTimeoutException e)
+                    {
+                        var registered = steps.Any(s => s.Name == "Service registered" && s.Status == DxlCheckStatus.Passed);
+                        var why = registered
+                            ? "the service is registered but never answered: this client is most likely not authorised to send on that topic (ePO DXL Topic Authorization), or the service is overloaded"
+                            : "no answer: the service is down, or this client is not authorised to send on that topic";
+                        return (false, DxlCheckStatus.Failed, $"{why}. ({e.Message})", e.Topic);
+                    }
+                }).ConfigureAwait(false);
+            }
+        }
+        finally
+        {
+            if (client is not null) await client.DisposeAsync().ConfigureAwait(false);
+        }
+        return steps;
+    }
+
+    private static int CountServices(string json, string serviceType)
+    {
+        using var document = JsonDocument.Parse(json.TrimEnd('\0', '\n', '\r', ' ', '\t'));
+        if (!document.RootElement.TryGetProperty("services", out var services) || services.ValueKind != JsonValueKind.Object) return 0;
+        var count = 0;
+        foreach (var service in services.EnumerateObject())
+            if (service.Value.TryGetProperty("serviceType", out var type) && type.GetString() == serviceType) count++;
+        return count;
+    }
+
+    /// <summary>A bare TLS handshake with the client certificate, judged by the same validator as the client.</summary>
+    private static async Task<string> CheckTlsAsync(DxlClientConfig config, DxlBroker broker, CancellationToken cancellationToken)
+    {
+        var validator = new DxlServerCertificateValidator(config.GetBrokerCaCertificates(), config.StrictHostNameCheck);
+        string? rejection = null;
+        using var socket = new Socket(SocketType.Stream, ProtocolType.Tcp);
+        await socket.ConnectAsync(broker.Host, broker.Port, cancellationToken).ConfigureAwait(false);
+        await using var stream = new NetworkStream(socket, ownsSocket: false);
+        await using var tls = new SslStream(stream, false, (_, certificate, chain, errors) =>
+        {
+            if (certificate is null) { rejection = "the broker presented no certificate"; return false; }
+            using var cert = new X509Certificate2(certificate);
+            rejection = validator.Check(cert, chain, broker.Host, errors);
+            return rejection is null;
+        });
+        using var cts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        cts.CancelAfter(config.ConnectTimeout);
+        try
+        {
+            await tls.AuthenticateAsClientAsync(new SslClientAuthenticationOptions
+            {
+                TargetHost = broker.Host,
+                ClientCertificates = new X509CertificateCollection { config.GetClientCertificate() },
+                EnabledSslProtocols = SslProtocols.Tls12 | SslProtocols.Tls13,
+                CertificateRevocationCheckMode = X509RevocationMode.NoCheck,
+            }, cts.Token).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is AuthenticationException or IOException)
+        {
+            if (rejection is not null) throw new DxlTlsException($"the broker's certificate was rejected: {rejection}", e);
+            var text = e.InnerException?.Message ?? e.Message;
+            throw new DxlTlsException(text.Contains("frame", StringComparison.OrdinalIgnoreCase)
+                ? "the port does not speak TLS (a plaintext MQTT port?)"
+                : $"the TLS handshake failed: {text}. If the broker's certificate was accepted, the broker refused this client's certificate.", e);
+        }
+        var remote = tls.RemoteCertificate is { } rc ? new X509Certificate2(rc).Subject : "?";
+        return $"{tls.SslProtocol} with {broker}; broker certificate {remote} is trusted by the configured CA bundle";
+    }
+}
