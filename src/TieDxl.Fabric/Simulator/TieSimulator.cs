@@ -177,7 +177,19 @@ public sealed class TieSimulator : IAsyncDisposable
             if (_started) return;
             if (_acceptExternal)
                 _externalSubscription = await Client.SubscribeAsync(TieTopics.ExternalFileReport, OnExternalReportAsync, cancellationToken).ConfigureAwait(false);
-            await Client.RegisterServiceAsync(Service, cancellationToken).ConfigureAwait(false);
+            try
+            {
+                await Client.RegisterServiceAsync(Service, cancellationToken).ConfigureAwait(false);
+            }
+            catch
+            {
+                if (_externalSubscription is { } s)
+                {
+                    _externalSubscription = null;
+                    await s.DisposeAsync().ConfigureAwait(false);
+                }
+                throw;
+            }
             _started = true;
         }
         finally
@@ -219,7 +231,7 @@ public sealed class TieSimulator : IAsyncDisposable
         {
             await StopAsync().ConfigureAwait(false);
         }
-        catch (DxlException)
+        catch (Exception ex) when (ex is DxlException or ObjectDisposedException or OperationCanceledException)
         {
             // The connection is gone: nothing left to unregister.
         }
