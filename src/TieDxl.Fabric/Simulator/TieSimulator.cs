@@ -54,6 +54,13 @@ public sealed class TieSimulatorOptions
     /// <summary>Consume External reports on <c>/mcafee/event/external/file/report</c> (default true).</summary>
     public bool AcceptExternalReports { get; set; } = true;
 
+    /// <summary>
+    /// Wait this long for the broker to acknowledge the service registration in <see cref="TieSimulator.StartAsync"/>
+    /// (a DXL broker such as the embedded one: requests then route at once). Null (default): do not wait — a plain
+    /// MQTT broker such as mosquitto never answers.
+    /// </summary>
+    public TimeSpan? RegistrationAcknowledgementTimeout { get; set; }
+
     /// <summary>The clock for createDate / serverTime / updateTime; null = system UTC.</summary>
     public Func<DateTimeOffset>? Clock { get; set; }
 }
@@ -83,6 +90,7 @@ public sealed class TieSimulator : IAsyncDisposable
 
     private readonly Func<DateTimeOffset> _clock;
     private readonly bool _publish;
+    private readonly TimeSpan? _ackTimeout;
     private readonly bool _acceptExternal;
     private long _delayTicks;
     private volatile TieSimulatorMode _mode;
@@ -120,6 +128,7 @@ public sealed class TieSimulator : IAsyncDisposable
         if (options.SeedFile is { } seed) Store.LoadSeedFile(seed);
         _clock = options.Clock ?? (() => DateTimeOffset.UtcNow);
         _publish = options.PublishReputationChanges;
+        _ackTimeout = options.RegistrationAcknowledgementTimeout;
         _acceptExternal = options.AcceptExternalReports;
         ResponseDelay = options.ResponseDelay;
         _mode = options.Mode;
@@ -179,7 +188,7 @@ public sealed class TieSimulator : IAsyncDisposable
                 _externalSubscription = await Client.SubscribeAsync(TieTopics.ExternalFileReport, OnExternalReportAsync, cancellationToken).ConfigureAwait(false);
             try
             {
-                await Client.RegisterServiceAsync(Service, cancellationToken).ConfigureAwait(false);
+                await Client.RegisterServiceAsync(Service, cancellationToken, _ackTimeout).ConfigureAwait(false);
             }
             catch
             {

@@ -58,7 +58,7 @@ public sealed class TieFabricBrokerTests : IAsyncLifetime
         Assert.Equal(TieErrorKind.ServiceUnavailable, unavailable.Kind);
         Assert.Contains(TieTopics.FileReputation, unavailable.Message);
 
-        var sim = new TieSimulator(await ConnectAsync());
+        var sim = new TieSimulator(await ConnectAsync(), new TieSimulatorOptions { RegistrationAcknowledgementTimeout = TimeSpan.FromSeconds(10) });
         await sim.StartAsync();
         var r = await tie.GetFileReputationAsync(Notepad);
         Assert.Equal(TrustLevel.KnownTrusted, r.Gti!.TrustLevel);
