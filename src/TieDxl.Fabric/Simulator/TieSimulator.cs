@@ -481,7 +481,17 @@ public sealed class TieSimulator : IAsyncDisposable
         }
         Interlocked.Increment(ref _externalAccepted);
         if (change is not null) await PublishAsync(change, CancellationToken.None).ConfigureAwait(false);
-        if (applied is not null) ExternalReportApplied?.Invoke(this, applied);
+        if (applied is not null)
+        {
+            try
+            {
+                ExternalReportApplied?.Invoke(this, applied);
+            }
+            catch
+            {
+                // An observer's failure must not reach the DXL client's event dispatcher.
+            }
+        }
     }
 
     /// <summary>Applies one External report payload; returns why it was ignored, or null.</summary>

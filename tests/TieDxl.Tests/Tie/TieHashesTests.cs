@@ -101,6 +101,15 @@ public class TieHashesTests
     }
 
     [Fact]
+    public void HashtableInput()
+    {
+        var table = new System.Collections.Hashtable { ["Sha256"] = NotepadSha256, ["md5"] = NotepadMd5, ["sha1"] = "" };
+        var h = TieHashes.FromHashtable(table);
+        Assert.Equal(2, h.Count);
+        Assert.Equal(NotepadSha256, h.Sha256);
+    }
+
+    [Fact]
     public void HexListInfersTypesAndRejectsDuplicates()
     {
         Assert.Equal(Notepad, TieHashes.FromHexList(new[] { NotepadSha256, NotepadMd5, NotepadSha1 }));
