@@ -421,3 +421,28 @@ public class DxlCertificatesTests : IClassFixture<TestPkiFixture>, IDisposable
         Assert.Contains("certificate #2", e.Message);
     }
 }
+
+public class DxlCertificatesLineEndingTests : IClassFixture<TestPkiFixture>, IDisposable
+{
+    private readonly TestPkiFixture _pki;
+    private readonly TempFolder _dir = new();
+
+    public DxlCertificatesLineEndingTests(TestPkiFixture pki) => _pki = pki;
+
+    public void Dispose() => _dir.Dispose();
+
+    [Fact]
+    public void WindowsLineEndingsInCertificateKeyBundleAndConfig()
+    {
+        static string Crlf(string s) => s.Replace("\r\n", "\n").Replace("\n", "\r\n");
+        var client = _pki.Rsa.Client;
+        _dir.Write("ca.crt", Crlf(_pki.Rsa.Ca.CertificatePem()));
+        _dir.Write("client.crt", Crlf(client.CertificatePem()));
+        _dir.Write("client.key", Crlf(client.PrivateKeyPem(DxlTestKeyFormat.Pkcs1Rsa)));
+        var config = TieDxl.Dxl.Config.DxlClientConfig.Load(_dir.Write("dxlclient.config",
+            Crlf("[Certs]\nBrokerCertChain=ca.crt\nCertFile=client.crt\nPrivateKey=client.key\n[Brokers]\nb=b;8883;host # c\n")));
+        Assert.Equal("host", config.Brokers[0].Host);
+        Assert.Equal(client.Certificate.Thumbprint, config.GetClientCertificate().Thumbprint);
+        Assert.Single(config.GetBrokerCaCertificates());
+    }
+}

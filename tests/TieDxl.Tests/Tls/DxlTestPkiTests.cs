@@ -131,6 +131,21 @@ public class DxlTestPkiTests : IClassFixture<TestPkiFixture>, IDisposable
     }
 
     [Fact]
+    public void ConfigMakesAValidatorThatNamesTheBundleFile()
+    {
+        var files = _pki.Other.WriteClientFiles(_dir.Path);
+        var config = DxlClientConfig.Load(files.ConfigPath);
+        var validator = config.CreateServerCertificateValidator();
+        Assert.False(validator.StrictHostName);
+        Assert.Equal(files.CaPath, validator.TrustedRootsSource);
+        var reason = validator.Check(_pki.Ec.Broker.Certificate, null, "localhost", System.Net.Security.SslPolicyErrors.None);
+        Assert.Contains($"configured bundle {files.CaPath} <CN=Unknown CA", reason);
+
+        config.StrictHostNameCheck = true;
+        Assert.True(config.CreateServerCertificateValidator().StrictHostName);
+    }
+
+    [Fact]
     public void NothingConfigured()
     {
         var config = new DxlClientConfig();
