@@ -156,6 +156,21 @@ public sealed class TieEndToEndTests(TieSimulatorFixture fx) : IClassFixture<Tie
     }
 
     [Fact]
+    public async Task ExternalReportCanBeVerifiedByLookups()
+    {
+        var file = NewFile();
+        var notYet = await _tie.VerifyExternalFileReputationAsync(file, TrustLevel.KnownMalicious, TimeSpan.FromMilliseconds(200), TimeSpan.FromMilliseconds(50));
+        Assert.False(notYet.Applied);
+        Assert.True(notYet.Lookups >= 2);
+        Assert.NotNull(notYet.LastResult);
+
+        await _tie.SetExternalFileReputationAsync(file, TrustLevel.KnownMalicious, FileType.PeExe, "bad.exe");
+        var verified = await _tie.VerifyExternalFileReputationAsync(file, TrustLevel.KnownMalicious, TimeSpan.FromSeconds(10), TimeSpan.FromMilliseconds(20));
+        Assert.True(verified.Applied);
+        Assert.Equal(TrustLevel.KnownMalicious, verified.LastResult!.External!.TrustLevel);
+    }
+
+    [Fact]
     public async Task ExternalReportWithNotSetIsAccepted()
     {
         var file = NewFile();
