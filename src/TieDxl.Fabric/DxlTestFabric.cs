@@ -106,6 +106,8 @@ public sealed class DxlTestFabric : IAsyncDisposable
         {
             SeedFile = options.SeedFile,
             ResponseDelay = options.ResponseDelay,
+            // The embedded broker acknowledges registrations: wait, so the first lookup cannot race the registry.
+            RegistrationAcknowledgementTimeout = TimeSpan.FromSeconds(10),
         });
         await Simulator.StartAsync(cancellationToken).ConfigureAwait(false);
     }
