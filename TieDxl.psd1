@@ -18,6 +18,17 @@
         'Invoke-DxlRequest'
         'Receive-DxlEvent'
         'Send-DxlEvent'
+        'Test-DxlFabric'
+        'Start-DxlTestFabric'
+        'Stop-DxlTestFabric'
+        'Get-TieFileReputation'
+        'Set-TieExternalReputation'
+        'Set-TieFileReputation'
+        'Get-TieFileFirstReference'
+        'Get-TieCertificateReputation'
+        'Set-TieCertificateReputation'
+        'Get-TieCertificateFirstReference'
+        'Receive-TieEvent'
     )
     FunctionsToExport    = @()
     AliasesToExport      = @()
