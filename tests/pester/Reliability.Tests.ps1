@@ -1,0 +1,198 @@
+# Faults on loopback with a real mosquitto over mutual TLS: a broker restart in the middle of a 10,000-hash
+# pipeline, a service that stops answering, a service that answers garbage or errors, an External report that
+# cannot be published, and secrets kept out of every stream.
+BeforeAll {
+    $script:ModulePath = $env:TIEDXL_TEST_MODULE ?? (Join-Path $PSScriptRoot '../../out/TieDxl/TieDxl.psd1')
+    $module = Import-Module $ModulePath -PassThru -ErrorAction Stop
+    Add-Type -Path (Join-Path $module.ModuleBase 'TieDxl.Fabric.dll')
+
+    $script:Mosquitto = @('/usr/sbin/mosquitto', '/usr/bin/mosquitto') | Where-Object { Test-Path $_ } | Select-Object -First 1
+    if (-not $Mosquitto) { throw 'mosquitto is not installed (Debian: apt-get install mosquitto); build.ps1 -Task Test installs it as root.' }
+
+    function Get-FreePort {
+        $listener = [System.Net.Sockets.TcpListener]::new([System.Net.IPAddress]::Loopback, 0)
+        $listener.Start(); $port = $listener.LocalEndpoint.Port; $listener.Stop(); $port
+    }
+
+    $script:Folder = Join-Path ([System.IO.Path]::GetTempPath()) "tiedxl-reliability-$PID"
+    $script:Port = Get-FreePort
+    $script:Pki = [TieDxl.Fabric.Pki.DxlTestPki]::Create()
+    $script:Files = $Pki.WriteClientFiles($Folder, [TieDxl.Fabric.Pki.DxlTestConfigOptions]@{ Port = $Port })
+    $script:PidFile = Join-Path $Folder 'mosquitto.pid'
+    $script:Conf = Join-Path $Folder 'mosquitto.conf'
+    @(
+        'persistence false', 'allow_anonymous true', 'user root', "pid_file $PidFile"
+        "listener $Port 127.0.0.1", "cafile $($Files.CaPath)", "certfile $($Files.BrokerCertPath)", "keyfile $($Files.BrokerKeyPath)"
+        'require_certificate true', 'log_dest none'
+    ) | Set-Content -Path $Conf
+
+    function Start-Broker {
+        Remove-Item $PidFile -ErrorAction SilentlyContinue
+        & $Mosquitto -c $Conf -d 2>$null
+        $deadline = [DateTime]::UtcNow.AddSeconds(10)
+        while ([DateTime]::UtcNow -lt $deadline) {
+            try { $c = [System.Net.Sockets.TcpClient]::new('127.0.0.1', $Port); $c.Dispose(); return } catch { Start-Sleep -Milliseconds 50 }
+        }
+        throw "mosquitto did not listen on 127.0.0.1:$Port"
+    }
+    function Stop-Broker {
+        if (Test-Path $PidFile) { Stop-Process -Id ([int](Get-Content $PidFile)) -Force -ErrorAction SilentlyContinue }
+        Start-Sleep -Milliseconds 200
+    }
+    Start-Broker
+
+    # The TIE simulator on its own DXL client in this process, reconnecting by itself like any client.
+    $simConfig = [TieDxl.Dxl.Config.DxlClientConfig]::Load($Files.ConfigPath)
+    $simConfig.ReconnectDelay = [TimeSpan]::FromMilliseconds(200)
+    $script:SimClient = [TieDxl.Dxl.Client.DxlClient]::new($simConfig, $null)
+    $SimClient.ConnectAsync([System.Threading.CancellationToken]::None).GetAwaiter().GetResult()
+    $script:Simulator = [TieDxl.Fabric.Simulator.TieSimulator]::new($SimClient, $null)
+    $Simulator.StartAsync([System.Threading.CancellationToken]::None).GetAwaiter().GetResult()
+
+    $script:Session = Connect-DxlFabric -ConfigPath $Files.ConfigPath -Name reliability -PassThru -TimeoutSec 30
+    $script:NotepadMd5 = 'f2c7bb8acc97f92e987a2d4087d021b1'
+}
+
+AfterAll {
+    Get-DxlSession | Disconnect-DxlFabric -ErrorAction SilentlyContinue
+    if ($Simulator) { $Simulator.DisposeAsync().AsTask().Wait(5000) | Out-Null }
+    if ($SimClient) { $SimClient.DisposeAsync().AsTask().Wait(5000) | Out-Null }
+    Stop-Broker
+    if ($Pki) { $Pki.Dispose() }
+    Remove-Item -Recurse -Force $Folder -ErrorAction SilentlyContinue
+}
+
+Describe 'A broker restart in the middle of a 10,000-hash pipeline' {
+    It 'gives every input exactly one output or one error, hangs nowhere, and reconnects by itself' {
+        $hashes = 1..10000 | ForEach-Object { '{0:x32}' -f $_ }
+        $before = $Simulator.RequestCount
+        # Kill the broker once the run is well under way, restart it a second later (from another thread).
+        $killer = Start-ThreadJob -ArgumentList $Simulator, $before, $PidFile, $Mosquitto, $Conf -ScriptBlock {
+            param($simulator, $before, $pidFile, $exe, $conf)
+            $deadline = [DateTime]::UtcNow.AddSeconds(60)
+            while ($simulator.RequestCount - $before -lt 2500 -and [DateTime]::UtcNow -lt $deadline) { Start-Sleep -Milliseconds 10 }
+            Stop-Process -Id ([int](Get-Content $pidFile)) -Force
+            Start-Sleep -Seconds 1
+            & $exe -c $conf -d 2>$null
+            "killed after $($simulator.RequestCount - $before) requests"
+        }
+
+        $watch = [System.Diagnostics.Stopwatch]::StartNew()
+        $out = @($hashes | Get-TieFileReputation -ThrottleLimit 64 -TimeoutSec 10 -ErrorVariable failed -ErrorAction SilentlyContinue)
+        $watch.Stop()
+        $note = $killer | Wait-Job -Timeout 60 | Receive-Job
+        $killer | Remove-Job -Force
+
+        $note | Should -Match 'killed after'
+        ($out.Count + $failed.Count) | Should -Be 10000
+        $failed.Count | Should -BeGreaterThan 0 -Because 'the outage hit requests in flight'
+        $out.Count | Should -BeGreaterThan 2000
+        # In order and one each: the outputs are a subsequence of the inputs.
+        $outMd5 = $out.Md5
+        $positions = $outMd5 | ForEach-Object { [array]::IndexOf($hashes, $_) }
+        ($positions | Sort-Object) -join ',' | Should -Be ($positions -join ',')
+        ($outMd5 | Select-Object -Unique).Count | Should -Be $out.Count
+        $failed.FullyQualifiedErrorId | Select-Object -Unique | ForEach-Object { $_ | Should -Match '^(TieConnectionLost|TieRequestTimeout|TieServiceUnavailable),' }
+        $watch.Elapsed.TotalSeconds | Should -BeLessThan 120
+
+        # Back by itself: the session and the simulator reconnected.
+        $deadline = [DateTime]::UtcNow.AddSeconds(30)
+        do {
+            $r = Get-TieFileReputation $NotepadMd5 -TimeoutSec 2 -ErrorAction SilentlyContinue
+            if (-not $r) { Start-Sleep -Milliseconds 200 }
+        } until ($r -or [DateTime]::UtcNow -gt $deadline)
+        $r.Gti | Should -Be 'KnownTrusted'
+        (Get-DxlSession -Name reliability).State | Should -Be 'Connected'
+    }
+}
+
+Describe 'A service that misbehaves' {
+    AfterEach {
+        $Simulator.Mode = 'Normal'
+        $Simulator.ResponseDelay = [TimeSpan]::Zero
+    }
+
+    It 'that stops answering gives one timeout per item, and the pipeline goes on' {
+        $Simulator.Mode = 'NoReply'
+        $watch = [System.Diagnostics.Stopwatch]::StartNew()
+        $out = @(1..40 | ForEach-Object { '{0:x32}' -f $_ } | Get-TieFileReputation -TimeoutSec 1 -ThrottleLimit 16 -ErrorVariable failed -ErrorAction SilentlyContinue)
+        $out.Count | Should -Be 0
+        $failed.Count | Should -Be 40
+        $failed[0].FullyQualifiedErrorId | Should -BeLike 'TieRequestTimeout,*'
+        $failed[0].CategoryInfo.Category | Should -Be 'OperationTimeout'
+        $failed[0].ToString() | Should -Match 'authori'
+        # 40 items, 16 at a time, 1 s each: about 3 s, not 40.
+        $watch.Elapsed.TotalSeconds | Should -BeLessThan 20
+    }
+
+    It 'that answers garbage gives a malformed-response error per item' {
+        $Simulator.Mode = 'Garbage'
+        $null = @($NotepadMd5, $NotepadMd5) | Get-TieFileReputation -ErrorVariable failed -ErrorAction SilentlyContinue
+        $failed.Count | Should -Be 2
+        $failed[0].FullyQualifiedErrorId | Should -BeLike 'TieMalformedResponse,*'
+        $failed[0].CategoryInfo.Category | Should -Be 'InvalidResult'
+    }
+
+    It 'that answers with an error response gives that error per item, and good items after it still pass' {
+        $Simulator.Mode = 'Error'
+        $Simulator.ErrorCode = 0x80000001
+        $null = $NotepadMd5 | Get-TieFileReputation -ErrorVariable failed -ErrorAction SilentlyContinue
+        $failed[0].FullyQualifiedErrorId | Should -BeLike 'TieServiceUnavailable,*'
+        $Simulator.Mode = 'Normal'
+        ($NotepadMd5 | Get-TieFileReputation).Gti | Should -Be 'KnownTrusted'
+    }
+
+    It 'that is slow keeps results in input order and bounded in flight' {
+        $Simulator.ResponseDelay = [TimeSpan]::FromMilliseconds(20)
+        $inputs = 1..200 | ForEach-Object { '{0:x32}' -f $_ }
+        $out = $inputs | Get-TieFileReputation -ThrottleLimit 8
+        $out.Md5 -join ',' | Should -Be ($inputs -join ',')
+    }
+}
+
+Describe 'An External report that cannot be published' {
+    It 'is reported as Failed with an error, never as Sent' {
+        $session = Connect-DxlFabric -ConfigPath $Files.ConfigPath -Name doomed -PassThru
+        try {
+            Stop-Broker
+            $r = ('{0:x64}' -f 77) | Set-TieExternalReputation -TrustLevel MightBeTrusted -FileName x.exe -Force -Confirm:$false -PassThru `
+                -Session $session -ErrorVariable failed -ErrorAction SilentlyContinue -WarningAction SilentlyContinue
+            $r.Status | Should -Be 'Failed'
+            $r.Reason | Should -Match 'not sent'
+            $failed.Count | Should -Be 1
+            $failed[0].FullyQualifiedErrorId | Should -BeLike 'TieConnectionLost,*'
+        }
+        finally {
+            Start-Broker
+            $session | Disconnect-DxlFabric -ErrorAction SilentlyContinue
+        }
+    }
+}
+
+Describe 'Secrets' {
+    It 'never appear in output, verbose, debug, warning or error streams' {
+        $password = 'Sup3r-Secret-Passw0rd!'
+        $secretFolder = Join-Path $Folder 'secret'
+        $files = $Pki.WriteClientFiles($secretFolder, [TieDxl.Fabric.Pki.DxlTestConfigOptions]@{
+                Port = $Port; ClientKeyFormat = 'EncryptedPkcs8'; KeyPassword = $password; WritePasswordToConfig = $true })
+        $keyText = (Get-Content $files.ClientKeyPath -Raw) -replace '-----[A-Z ]+-----', '' -replace '\s', ''
+        $keyFragment = $keyText.Substring(10, 40)
+
+        $all = & {
+            $DebugPreference = 'Continue'
+            $s = Connect-DxlFabric -ConfigPath $files.ConfigPath -Name secret -PassThru -Verbose
+            $s | Format-List * | Out-String
+            $s | Disconnect-DxlFabric -Verbose -Confirm:$false
+            # A wrong password: the error names the file, not the secret.
+            (Get-Content $files.ConfigPath) -replace [regex]::Escape($password), 'wrong-password' | Set-Content $files.ConfigPath
+            try { Connect-DxlFabric -ConfigPath $files.ConfigPath -Name secret2 -Verbose } catch { $_ | Format-List * -Force | Out-String; $_.Exception.ToString() }
+            Test-DxlFabric -ConfigPath $files.ConfigPath -Verbose | Out-String
+        } *>&1 | Out-String
+
+        $all | Should -Not -BeNullOrEmpty
+        $all | Should -Match 'client.key'
+        $all | Should -Not -Match ([regex]::Escape($password))
+        $all | Should -Not -Match ([regex]::Escape($keyFragment))
+        $all | Should -Not -Match 'BEGIN (ENCRYPTED )?PRIVATE KEY'
+    }
+}
