@@ -6,6 +6,8 @@ using TieDxl.Dxl.Client;
 using TieDxl.Dxl.Config;
 using TieDxl.Dxl.Messages;
 using TieDxl.Dxl.Services;
+using TieDxl.Fabric.Broker;
+using TieDxl.Fabric.Pki;
 
 namespace TieDxl.Tests.Fabric;
 
@@ -85,5 +87,31 @@ public class DxlClientThroughBrokerTests
             client.RequestAsync(new DxlRequest("/tiedxl/test/nobody", "{}"u8.ToArray()), TimeSpan.FromSeconds(10)));
         Assert.True(error.IsServiceNotFound);
         Assert.Equal("unable to locate service for request", error.ErrorMessage);
+    }
+
+    [Theory]
+    [InlineData(DxlTestKeyAlgorithm.EcdsaP256)]
+    [InlineData(DxlTestKeyAlgorithm.Rsa2048)]
+    public async Task ConfigFileFromTheTestPkiConnectsToTheBroker(DxlTestKeyAlgorithm algorithm)
+    {
+        using var pki = DxlTestPki.Create(algorithm);
+        await using var broker = new DxlFabricBroker(DxlFabricBrokerOptions.ForTestPki(pki));
+        await broker.StartAsync();
+        var folder = Directory.CreateTempSubdirectory("tiedxl-fabric-").FullName;
+        try
+        {
+            var files = pki.WriteClientFiles(folder, new DxlTestConfigOptions { Port = broker.Port });
+            var config = DxlClientConfig.Load(files.ConfigPath);
+            config.ConnectRetries = 0;
+            await using var client = new DxlClient(config);
+            await client.ConnectAsync();
+            var health = await client.RequestAsync(new DxlRequest(DxlFabricBroker.HealthTopic, "{}"u8.ToArray()), TimeSpan.FromSeconds(10));
+            Assert.Contains("\"connectedClients\":1", health.PayloadText);
+            Assert.Equal(broker.BrokerGuid, health.SourceBrokerId);
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
     }
 }
