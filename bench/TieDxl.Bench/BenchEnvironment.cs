@@ -1,42 +1,50 @@
 using TieDxl.Dxl.Config;
+using TieDxl.Fabric;
 using TieDxl.Fabric.Pki;
 using TieDxl.Tests.Infrastructure;
 
 namespace TieDxl.Bench;
 
-/// <summary>A broker on loopback with a throwaway PKI: mosquitto (separate process) or the embedded fabric.</summary>
+/// <summary>A broker on loopback with a throwaway PKI: mosquitto (separate process) or the embedded fabric (in process).</summary>
 internal sealed class BenchEnvironment : IAsyncDisposable
 {
-    private readonly DxlTestPki _pki;
-    private readonly string _folder;
-    private readonly IDisposable? _mosquitto;
-    private readonly IAsyncDisposable? _fabric;
+    private readonly Func<ValueTask> _stop;
 
-    private BenchEnvironment(DxlTestPki pki, string folder, string configPath, IDisposable? mosquitto, IAsyncDisposable? fabric)
+    private BenchEnvironment(string configPath, Func<ValueTask> stop, DxlTestFabric? fabric = null)
     {
-        _pki = pki;
-        _folder = folder;
         ConfigPath = configPath;
-        _mosquitto = mosquitto;
-        _fabric = fabric;
+        _stop = stop;
+        Fabric = fabric;
     }
 
     public string ConfigPath { get; }
+    public DxlTestFabric? Fabric { get; }
 
     public DxlClientConfig NewConfig() => DxlClientConfig.Load(ConfigPath);
 
-    public static Task<BenchEnvironment> StartAsync(string broker)
+    public static async Task<BenchEnvironment> StartAsync(string broker, DxlTestFabricOptions? fabricOptions = null)
     {
-        var pki = DxlTestPki.Create();
-        var folder = Directory.CreateTempSubdirectory("tiedxl-bench-").FullName;
         switch (broker)
         {
             case "mosquitto":
             {
+                var pki = DxlTestPki.Create();
+                var folder = Directory.CreateTempSubdirectory("tiedxl-bench-").FullName;
                 var port = MosquittoBroker.FreeLoopbackPort();
                 var files = pki.WriteClientFiles(folder, new DxlTestConfigOptions { Port = port });
                 var mosquitto = new MosquittoBroker(files.CaPath, files.BrokerCertPath, files.BrokerKeyPath, port);
-                return Task.FromResult(new BenchEnvironment(pki, folder, files.ConfigPath, mosquitto, null));
+                return new BenchEnvironment(files.ConfigPath, () =>
+                {
+                    mosquitto.Dispose();
+                    pki.Dispose();
+                    try { Directory.Delete(folder, true); } catch (IOException) { }
+                    return ValueTask.CompletedTask;
+                });
+            }
+            case "fabric":
+            {
+                var fabric = await DxlTestFabric.StartAsync(fabricOptions ?? new DxlTestFabricOptions { WithTieSimulator = false });
+                return new BenchEnvironment(fabric.ConfigPath, fabric.DisposeAsync, fabric);
             }
             default:
                 throw new ArgumentException($"unknown broker '{broker}' (mosquitto or fabric)");
@@ -51,11 +59,5 @@ internal sealed class BenchEnvironment : IAsyncDisposable
         throw new DirectoryNotFoundException("repository root (TieDxl.slnx) not found above " + AppContext.BaseDirectory);
     }
 
-    public async ValueTask DisposeAsync()
-    {
-        if (_fabric is not null) await _fabric.DisposeAsync();
-        _mosquitto?.Dispose();
-        _pki.Dispose();
-        try { Directory.Delete(_folder, true); } catch (IOException) { }
-    }
+    public ValueTask DisposeAsync() => _stop();
 }

@@ -1,10 +1,15 @@
-using System.Text;
 using System.Text.Json;
 using TieDxl.Dxl;
 using TieDxl.Dxl.Client;
 using TieDxl.Dxl.Messages;
 
 namespace TieDxl.Tie;
+
+/// <summary>The outcome of <see cref="TieClient.VerifyExternalFileReputationAsync"/>.</summary>
+/// <param name="Applied">Provider 15 showed the expected trust level.</param>
+/// <param name="LastResult">The last successful lookup, or null when every lookup was "not found".</param>
+/// <param name="Lookups">How many lookups were made.</param>
+public sealed record TieExternalVerification(bool Applied, FileReputationResult? LastResult, int Lookups);
 
 /// <summary>Arguments of <see cref="TieClient.EventError"/>: an event that could not be parsed or whose handler threw.</summary>
 public sealed class TieEventErrorEventArgs : EventArgs
@@ -26,6 +31,8 @@ public sealed class TieEventErrorEventArgs : EventArgs
 /// Failures raise a <see cref="TieException"/> subclass; bad arguments raise <see cref="ArgumentException"/>
 /// (<see cref="TieHashFormatException"/> for hashes) before anything is sent; cancellation raises
 /// <see cref="OperationCanceledException"/>.
+/// <para>Event handlers run on the DXL client's event dispatcher, one event at a time: hand long work off to a
+/// queue. Handler exceptions and unparseable events go to <see cref="EventError"/>.</para>
 /// </summary>
 public sealed class TieClient
 {
@@ -47,7 +54,7 @@ public sealed class TieClient
         get => _timeout;
         set
         {
-            if (value <= TimeSpan.Zero && value != Timeout.InfiniteTimeSpan)
+            if (value <= TimeSpan.Zero)
                 throw new ArgumentOutOfRangeException(nameof(value), value, "The timeout must be positive.");
             _timeout = value;
         }
@@ -99,6 +106,38 @@ public sealed class TieClient
         catch (DxlConnectionException ex)
         {
             throw new TieConnectionException(TieTopics.ExternalFileReport, ex);
+        }
+    }
+
+    /// <summary>
+    /// Verifies an External report by looking the file up until provider 15 shows <paramref name="trustLevel"/>
+    /// or <paramref name="within"/> (default 10 s) has passed, every <paramref name="pollInterval"/> (default 500 ms).
+    /// Lookup errors other than "not found" propagate.
+    /// </summary>
+    public async Task<TieExternalVerification> VerifyExternalFileReputationAsync(TieHashes hashes, TrustLevel trustLevel,
+        TimeSpan? within = null, TimeSpan? pollInterval = null, CancellationToken cancellationToken = default)
+    {
+        RequireHashes(hashes);
+        var deadline = DateTime.UtcNow + (within ?? TimeSpan.FromSeconds(10));
+        var interval = pollInterval ?? TimeSpan.FromMilliseconds(500);
+        if (interval <= TimeSpan.Zero) throw new ArgumentOutOfRangeException(nameof(pollInterval), interval, "The poll interval must be positive.");
+        var lookups = 0;
+        FileReputationResult? last = null;
+        while (true)
+        {
+            try
+            {
+                last = await GetFileReputationAsync(hashes, null, cancellationToken).ConfigureAwait(false);
+                lookups++;
+                if (last.External is { } ext && ext.TrustLevelValue == (int)trustLevel)
+                    return new TieExternalVerification(true, last, lookups);
+            }
+            catch (TieNotFoundException)
+            {
+                lookups++;
+            }
+            if (DateTime.UtcNow + interval > deadline) return new TieExternalVerification(false, last, lookups);
+            await Task.Delay(interval, cancellationToken).ConfigureAwait(false);
         }
     }
 
@@ -246,7 +285,7 @@ public sealed class TieClient
     private async Task<DxlResponse> RequestAsync(string topic, byte[] payload, TimeSpan? timeout, CancellationToken cancellationToken)
     {
         var t = timeout ?? _timeout;
-        if (t <= TimeSpan.Zero && t != Timeout.InfiniteTimeSpan)
+        if (t <= TimeSpan.Zero)
             throw new ArgumentOutOfRangeException(nameof(timeout), t, "The timeout must be positive.");
         var request = new DxlRequest(topic, payload);
         try
@@ -316,6 +355,4 @@ public sealed class TieClient
         var key = string.IsNullOrWhiteSpace(publicKeySha1) ? null : TieHashes.ParseHex(HashType.Sha1, publicKeySha1);
         return (cert, key);
     }
-
-    internal static string Utf8(byte[] b) => Encoding.UTF8.GetString(b);
 }

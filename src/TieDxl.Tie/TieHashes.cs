@@ -153,6 +153,23 @@ public sealed class TieHashes : IEquatable<TieHashes>
         return result;
     }
 
+    /// <summary>
+    /// From a non-generic dictionary (a PowerShell hashtable <c>@{ md5 = '…'; sha256 = '…' }</c>): keys are type names,
+    /// values hex strings (null/empty values are skipped).
+    /// </summary>
+    public static TieHashes FromHashtable(System.Collections.IDictionary hashes)
+    {
+        ArgumentNullException.ThrowIfNull(hashes);
+        var result = Empty;
+        foreach (System.Collections.DictionaryEntry e in hashes)
+        {
+            var value = e.Value?.ToString();
+            if (string.IsNullOrWhiteSpace(value)) continue;
+            result = result.With(ParseTypeName(e.Key?.ToString() ?? ""), value);
+        }
+        return result;
+    }
+
     /// <summary>Parses several hex hashes of one file (types inferred) into one set; two of the same type are an error.</summary>
     public static TieHashes FromHexList(IEnumerable<string> hexes)
     {

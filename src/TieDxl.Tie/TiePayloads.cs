@@ -7,7 +7,14 @@ namespace TieDxl.Tie;
 /// <summary>The JSON of the TIE operations: request builders (field order as the Python client) and parsers.</summary>
 public static class TiePayloads
 {
-    private static readonly JsonWriterOptions WriterOptions = new() { Indented = false, SkipValidation = true };
+    // Relaxed escaping: base64 '+' and '/' and non-ASCII file names are written as they are (as Python's json
+    // writes '+'); quotes, backslashes and control characters are still escaped.
+    private static readonly JsonWriterOptions WriterOptions = new()
+    {
+        Indented = false,
+        SkipValidation = true,
+        Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+    };
 
     // ================================================================ requests
 

@@ -24,6 +24,7 @@ internal sealed class DxlConnector(DxlClientConfig config, IMqttClient mqtt, Dxl
     private X509Certificate2? _clientCertificate;
     private DxlServerCertificateValidator? _validator;
     private string? _tlsRejection;
+    private bool _brokerCertificateAccepted;
 
     internal sealed record Candidate(DxlBroker Broker, string Address, TimeSpan? ProbeTime);
 
@@ -35,7 +36,7 @@ internal sealed class DxlConnector(DxlClientConfig config, IMqttClient mqtt, Dxl
 
         // Certificates are read once per client: a bad file fails fast with its own error.
         _clientCertificate ??= config.GetClientCertificate();
-        _validator ??= new DxlServerCertificateValidator(config.GetBrokerCaCertificates(), config.StrictHostNameCheck);
+        _validator ??= config.CreateServerCertificateValidator();
 
         var candidates = await ProbeAsync(brokers, cancellationToken).ConfigureAwait(false);
         var delay = config.ReconnectDelay;
@@ -121,6 +122,7 @@ internal sealed class DxlConnector(DxlClientConfig config, IMqttClient mqtt, Dxl
     private async Task ConnectOnceAsync(DxlBroker broker, string address, CancellationToken cancellationToken)
     {
         _tlsRejection = null;
+        _brokerCertificateAccepted = false;
         var options = BuildOptions(broker, address);
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeout.CancelAfter(config.ConnectTimeout);
@@ -160,6 +162,12 @@ internal sealed class DxlConnector(DxlClientConfig config, IMqttClient mqtt, Dxl
         if (_tlsRejection is not null)
             return new DxlTlsException($"{where}: the broker's certificate was rejected: {_tlsRejection}", e);
 
+        // The broker's certificate passed and then the connection died: with TLS 1.3 the broker judges the client
+        // certificate after the handshake and just closes (seen as reset, "not connected" or EOF).
+        if (_brokerCertificateAccepted && !HasSocketError(e, SocketError.ConnectionRefused) && e is not AuthenticationException)
+            return new DxlTlsException($"{where}: the broker accepted TLS but closed the connection before answering CONNECT. " +
+                                       "It most likely refused this client's certificate (untrusted issuer, revoked, expired, or none).", e);
+
         for (var inner = e; inner is not null; inner = inner.InnerException)
         {
             switch (inner)
@@ -184,11 +192,14 @@ internal sealed class DxlConnector(DxlClientConfig config, IMqttClient mqtt, Dxl
             }
         }
 
-        // With TLS 1.3 the broker judges the client certificate after the handshake and simply closes the connection.
-        if (e is MqttCommunicationException or IOException or ObjectDisposedException)
-            return new DxlTlsException($"{where}: the broker closed the connection right after the TLS handshake, before answering CONNECT. " +
-                                       "It most likely refused this client's certificate (untrusted issuer, revoked, or no certificate).", e);
         return new DxlConnectionException($"{where}: {e.Message}", e);
+    }
+
+    private static bool HasSocketError(Exception e, SocketError error)
+    {
+        for (var inner = e; inner is not null; inner = inner.InnerException)
+            if (inner is SocketException s && s.SocketErrorCode == error) return true;
+        return false;
     }
 
     private MqttClientOptions BuildOptions(DxlBroker broker, string address)
@@ -253,6 +264,7 @@ internal sealed class DxlConnector(DxlClientConfig config, IMqttClient mqtt, Dxl
         using var certificate = new X509Certificate2(args.Certificate);
         var reason = _validator!.Check(certificate, args.Chain, targetHost, args.SslPolicyErrors);
         _tlsRejection = reason;
+        _brokerCertificateAccepted = reason is null;
         return reason is null;
     }
 }

@@ -190,7 +190,7 @@ public static class DxlDiagnostics
     /// <summary>A bare TLS handshake with the client certificate, judged by the same validator as the client.</summary>
     private static async Task<string> CheckTlsAsync(DxlClientConfig config, DxlBroker broker, CancellationToken cancellationToken)
     {
-        var validator = new DxlServerCertificateValidator(config.GetBrokerCaCertificates(), config.StrictHostNameCheck);
+        var validator = config.CreateServerCertificateValidator();
         string? rejection = null;
         using var socket = new Socket(SocketType.Stream, ProtocolType.Tcp);
         await socket.ConnectAsync(broker.Host, broker.Port, cancellationToken).ConfigureAwait(false);

@@ -118,6 +118,17 @@ public sealed class DxlClientConfig
         }
     }
 
+    /// <summary>
+    /// The broker certificate validator for this config: <see cref="GetBrokerCaCertificates"/> as roots,
+    /// <see cref="StrictHostNameCheck"/>, and the bundle's file named in its messages.
+    /// </summary>
+    public DxlServerCertificateValidator CreateServerCertificateValidator()
+    {
+        var roots = GetBrokerCaCertificates();
+        var source = BrokerCaCertificates is null && !string.IsNullOrWhiteSpace(BrokerCertChainPath) ? ResolvePath(BrokerCertChainPath) : null;
+        return new DxlServerCertificateValidator(roots, StrictHostNameCheck) { TrustedRootsSource = source };
+    }
+
     public override string ToString() =>
         $"DxlClientConfig({ConfigFilePath ?? "in code"}; client id {ClientId}; brokers: {string.Join(", ", EffectiveBrokers)})";
 }

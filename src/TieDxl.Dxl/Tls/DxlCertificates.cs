@@ -22,12 +22,16 @@ public static class DxlCertificates
         certPath = Path.GetFullPath(certPath);
         var certBytes = ReadFile(certPath, "certificate file");
 
-        X509Certificate2 result;
         if (!LooksLikePem(certBytes) && IsPkcs12(certBytes))
         {
-            result = LoadPkcs12(certPath, certBytes, password);
+            // Imported from PKCS#12 the key is already usable by SChannel: no re-import on Windows.
+            var fromPfx = LoadPkcs12(certPath, certBytes, password);
+            try { CheckValidity(fromPfx, certPath); }
+            catch { fromPfx.Dispose(); throw; }
+            return fromPfx;
         }
-        else
+
+        X509Certificate2 result;
         {
             var certificate = ReadSingleCertificate(certPath, certBytes);
             string keyFile;
@@ -52,7 +56,8 @@ public static class DxlCertificates
             finally { certificate.Dispose(); }
         }
 
-        CheckValidity(result, certPath);
+        try { CheckValidity(result, certPath); }
+        catch { result.Dispose(); throw; }
         return ForPlatform(result);
     }
 
@@ -84,7 +89,7 @@ public static class DxlCertificates
             catch (CryptographicException) { /* reported below */ }
         }
         if (collection.Count == 0)
-            throw new DxlConfigException("the CA bundle holds no certificate (expected PEM '-----BEGIN CERTIFICATE-----' blocks)", path);
+            throw new DxlConfigException("the CA bundle holds no certificate (expected PEM 'CERTIFICATE' blocks)", path);
         return collection;
     }
 

@@ -54,6 +54,8 @@ public sealed class DxlTestCertificate : IDisposable
     /// PKCS#12 on Windows so SChannel accepts it).</summary>
     public X509Certificate2 Certificate { get; }
 
+    internal AsymmetricAlgorithm Key => _key;
+
     public DxlTestKeyAlgorithm Algorithm => _key is RSA ? DxlTestKeyAlgorithm.Rsa2048 : DxlTestKeyAlgorithm.EcdsaP256;
 
     /// <summary>The certificate alone (no private key).</summary>
@@ -298,7 +300,14 @@ public sealed class DxlTestPki : IDisposable
         RandomNumberGenerator.Fill(serial);
         serial[0] = (byte)((serial[0] & 0x7F) | 0x01);
 
-        using var signed = request.Create(Ca.Certificate, from, to, serial);
+        // The generator overload: the issuer's key type may differ from the new certificate's.
+        var generator = Ca.Key switch
+        {
+            RSA caRsa => X509SignatureGenerator.CreateForRSA(caRsa, RSASignaturePadding.Pkcs1),
+            ECDsa caEc => X509SignatureGenerator.CreateForECDsa(caEc),
+            _ => throw new InvalidOperationException(),
+        };
+        using var signed = request.Create(Ca.Certificate.SubjectName, generator, from, to, serial);
         var withKey = key switch
         {
             RSA rsa => signed.CopyWithPrivateKey(rsa),

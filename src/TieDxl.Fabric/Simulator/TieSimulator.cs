@@ -16,6 +16,8 @@ public enum TieSimulatorMode
     NoReply,
     /// <summary>Answers every request with an error response (<see cref="TieSimulator.ErrorCode"/>, <see cref="TieSimulator.ErrorMessage"/>).</summary>
     Error,
+    /// <summary>Answers every request with a success response whose payload is not JSON (to test malformed-reply handling).</summary>
+    Garbage,
 }
 
 /// <summary>Options of a <see cref="TieSimulator"/>.</summary>
@@ -52,6 +54,13 @@ public sealed class TieSimulatorOptions
     /// <summary>Consume External reports on <c>/mcafee/event/external/file/report</c> (default true).</summary>
     public bool AcceptExternalReports { get; set; } = true;
 
+    /// <summary>
+    /// Wait this long for the broker to acknowledge the service registration in <see cref="TieSimulator.StartAsync"/>
+    /// (a DXL broker such as the embedded one: requests then route at once). Null (default): do not wait — a plain
+    /// MQTT broker such as mosquitto never answers.
+    /// </summary>
+    public TimeSpan? RegistrationAcknowledgementTimeout { get; set; }
+
     /// <summary>The clock for createDate / serverTime / updateTime; null = system UTC.</summary>
     public Func<DateTimeOffset>? Clock { get; set; }
 }
@@ -81,6 +90,7 @@ public sealed class TieSimulator : IAsyncDisposable
 
     private readonly Func<DateTimeOffset> _clock;
     private readonly bool _publish;
+    private readonly TimeSpan? _ackTimeout;
     private readonly bool _acceptExternal;
     private long _delayTicks;
     private volatile TieSimulatorMode _mode;
@@ -118,6 +128,7 @@ public sealed class TieSimulator : IAsyncDisposable
         if (options.SeedFile is { } seed) Store.LoadSeedFile(seed);
         _clock = options.Clock ?? (() => DateTimeOffset.UtcNow);
         _publish = options.PublishReputationChanges;
+        _ackTimeout = options.RegistrationAcknowledgementTimeout;
         _acceptExternal = options.AcceptExternalReports;
         ResponseDelay = options.ResponseDelay;
         _mode = options.Mode;
@@ -148,7 +159,7 @@ public sealed class TieSimulator : IAsyncDisposable
         }
     }
 
-    /// <summary>Normal / NoReply / Error; change at any time.</summary>
+    /// <summary>Normal / NoReply / Error / Garbage; change at any time.</summary>
     public TieSimulatorMode Mode { get => _mode; set => _mode = value; }
 
     public long ErrorCode { get; set; }
@@ -175,7 +186,19 @@ public sealed class TieSimulator : IAsyncDisposable
             if (_started) return;
             if (_acceptExternal)
                 _externalSubscription = await Client.SubscribeAsync(TieTopics.ExternalFileReport, OnExternalReportAsync, cancellationToken).ConfigureAwait(false);
-            await Client.RegisterServiceAsync(Service, cancellationToken).ConfigureAwait(false);
+            try
+            {
+                await Client.RegisterServiceAsync(Service, cancellationToken, _ackTimeout).ConfigureAwait(false);
+            }
+            catch
+            {
+                if (_externalSubscription is { } s)
+                {
+                    _externalSubscription = null;
+                    await s.DisposeAsync().ConfigureAwait(false);
+                }
+                throw;
+            }
             _started = true;
         }
         finally
@@ -217,7 +240,7 @@ public sealed class TieSimulator : IAsyncDisposable
         {
             await StopAsync().ConfigureAwait(false);
         }
-        catch (DxlException)
+        catch (Exception ex) when (ex is DxlException or ObjectDisposedException or OperationCanceledException)
         {
             // The connection is gone: nothing left to unregister.
         }
@@ -238,6 +261,8 @@ public sealed class TieSimulator : IAsyncDisposable
                 return null;
             case TieSimulatorMode.Error:
                 return new DxlErrorResponse(request, ErrorCode, ErrorMessage);
+            case TieSimulatorMode.Garbage:
+                return new DxlResponse(request, "<html>not json</html>"u8.ToArray());
         }
         Outcome outcome;
         JsonDocument doc;
@@ -456,7 +481,17 @@ public sealed class TieSimulator : IAsyncDisposable
         }
         Interlocked.Increment(ref _externalAccepted);
         if (change is not null) await PublishAsync(change, CancellationToken.None).ConfigureAwait(false);
-        if (applied is not null) ExternalReportApplied?.Invoke(this, applied);
+        if (applied is not null)
+        {
+            try
+            {
+                ExternalReportApplied?.Invoke(this, applied);
+            }
+            catch
+            {
+                // An observer's failure must not reach the DXL client's event dispatcher.
+            }
+        }
     }
 
     /// <summary>Applies one External report payload; returns why it was ignored, or null.</summary>

@@ -1,0 +1,264 @@
+using System.Management.Automation;
+using System.Net;
+using System.Security;
+using System.Security.Cryptography.X509Certificates;
+using TieDxl.Dxl;
+using TieDxl.Dxl.Client;
+using TieDxl.Dxl.Config;
+using TieDxl.Session;
+
+namespace TieDxl.Commands;
+
+/// <summary>
+/// Connect-DxlFabric: opens a DXL session from a dxlclient.config, from broker URLs with certificate files,
+/// or with an X509Certificate2; the session becomes the runspace's default. Never prompts.
+/// </summary>
+[Cmdlet(VerbsCommunications.Connect, "DxlFabric", DefaultParameterSetName = ConfigFileSet)]
+[OutputType(typeof(DxlSession))]
+public sealed class ConnectDxlFabricCommand : TieDxlCmdletBase
+{
+    private const string ConfigFileSet = "ConfigFile";
+    private const string CertificateFileSet = "CertificateFile";
+    private const string CertificateSet = "Certificate";
+
+    /// <summary>Environment variable with the path of a dxlclient.config, used when neither -ConfigPath nor -Broker is given.</summary>
+    public const string ConfigEnvironmentVariable = "TIEDXL_CONFIG";
+
+    [Parameter(ParameterSetName = ConfigFileSet, Position = 0)]
+    [Alias("Path")]
+    [ValidateNotNullOrEmpty]
+    public string? ConfigPath { get; set; }
+
+    [Parameter(ParameterSetName = CertificateFileSet, Mandatory = true)]
+    [Parameter(ParameterSetName = CertificateSet, Mandatory = true)]
+    [ValidateNotNullOrEmpty]
+    public string[] Broker { get; set; } = Array.Empty<string>();
+
+    [Parameter(ParameterSetName = CertificateFileSet, Mandatory = true)]
+    [ValidateNotNullOrEmpty]
+    public string CertificatePath { get; set; } = "";
+
+    [Parameter(ParameterSetName = CertificateFileSet)]
+    [ValidateNotNullOrEmpty]
+    public string? PrivateKeyPath { get; set; }
+
+    [Parameter(ParameterSetName = CertificateFileSet)]
+    public SecureString? PrivateKeyPassword { get; set; }
+
+    [Parameter(ParameterSetName = CertificateSet, Mandatory = true)]
+    [ValidateNotNull]
+    public X509Certificate2 Certificate { get; set; } = null!;
+
+    [Parameter(ParameterSetName = CertificateFileSet, Mandatory = true)]
+    [Parameter(ParameterSetName = CertificateSet, Mandatory = true)]
+    [ValidateNotNullOrEmpty]
+    public string CaBundlePath { get; set; } = "";
+
+    [Parameter]
+    [ValidateRange(1, 3600)]
+    public int TimeoutSec { get; set; } = 30;
+
+    [Parameter]
+    public SwitchParameter StrictHostName { get; set; }
+
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string? Name { get; set; }
+
+    [Parameter]
+    public SwitchParameter PassThru { get; set; }
+
+    protected override void ProcessRecord()
+    {
+        var registry = SessionRegistry.Current;
+        if (Name is not null && registry.FindByName(Name) is { } existing)
+        {
+            ThrowError(DxlErrors.SessionNameInUse, ErrorCategory.InvalidArgument, Name,
+                $"A DXL session named '{Name}' is already open ({existing}). Disconnect it first or choose another -Name.");
+        }
+
+        var (config, target) = ParameterSetName switch
+        {
+            CertificateFileSet => ConfigFromFiles(),
+            CertificateSet => ConfigFromCertificate(),
+            _ => ConfigFromFile(),
+        };
+        config.StrictHostNameCheck = StrictHostName.IsPresent || config.StrictHostNameCheck;
+        var timeout = TimeSpan.FromSeconds(TimeoutSec);
+        if (config.ConnectTimeout > timeout) config.ConnectTimeout = timeout;
+
+        var id = registry.NextId();
+        DxlSession session;
+        try
+        {
+            session = new DxlSession(id, Name ?? $"DxlSession{id}", config, log => new DxlClient(config, log));
+        }
+        catch (Exception ex) when (ex is not PipelineStoppedException)
+        {
+            ThrowDxlError(ex, target);
+            return;
+        }
+
+        WriteVerbose($"Connecting to {string.Join(", ", session.Brokers)} as {session.ClientId} (timeout {TimeoutSec} s).");
+        try
+        {
+            RunSync(ct => session.Client.ConnectAsync(ct), timeout, logFrom: session);
+        }
+        catch (Exception ex) when (ex is not PipelineStoppedException)
+        {
+            DisposeQuietly(session);
+            if (ex is TimeoutException)
+            {
+                ThrowError(DxlErrors.ConnectTimeout, ErrorCategory.OperationTimeout, target,
+                    $"Could not connect to {string.Join(", ", session.Brokers)} within {TimeoutSec} s.", ex,
+                    "Check that a broker is reachable (host, port, firewall, proxy) or raise -TimeoutSec.");
+            }
+            ThrowDxlError(ex, target);
+        }
+        catch (PipelineStoppedException)
+        {
+            DisposeQuietly(session);
+            throw;
+        }
+
+        session.MarkConnected();
+        session.Owner = registry;
+        registry.Add(session);
+        WriteVerbose($"Connected: {session}. It is now the default session of this runspace.");
+        if (PassThru) WriteObject(session);
+    }
+
+    private (DxlClientConfig, object) ConfigFromFile()
+    {
+        var path = ConfigPath;
+        var fromEnvironment = false;
+        if (path is null)
+        {
+            path = Environment.GetEnvironmentVariable(ConfigEnvironmentVariable);
+            fromEnvironment = true;
+            if (string.IsNullOrWhiteSpace(path))
+            {
+                ThrowError(DxlErrors.ConfigNotSpecified, ErrorCategory.InvalidArgument, ConfigEnvironmentVariable,
+                    "No DXL configuration was given. Pass -ConfigPath <dxlclient.config>, or -Broker with -CertificatePath, " +
+                    $"-PrivateKeyPath and -CaBundlePath, or set the {ConfigEnvironmentVariable} environment variable to the path of a dxlclient.config.",
+                    recommendedAction: "Connect-DxlFabric -ConfigPath ./dxlclient.config");
+            }
+        }
+
+        var full = ResolvePath(path!);
+        if (!File.Exists(full))
+        {
+            var source = fromEnvironment ? $" (from the {ConfigEnvironmentVariable} environment variable)" : "";
+            var message = $"The DXL configuration file '{full}'{source} does not exist.";
+            ThrowError(DxlErrors.ConfigFileNotFound, ErrorCategory.ObjectNotFound, full, message, new FileNotFoundException(message, full));
+        }
+
+        try
+        {
+            return (DxlClientConfig.Load(full), full);
+        }
+        catch (Exception ex) when (ex is not PipelineStoppedException)
+        {
+            ThrowDxlError(ex, full);
+            throw; // not reached
+        }
+    }
+
+    private (DxlClientConfig, object) ConfigFromFiles()
+    {
+        var config = new DxlClientConfig
+        {
+            CertFilePath = ExistingFile(CertificatePath, nameof(CertificatePath)),
+            PrivateKeyPath = PrivateKeyPath is null ? null : ExistingFile(PrivateKeyPath, nameof(PrivateKeyPath)),
+            BrokerCertChainPath = ExistingFile(CaBundlePath, nameof(CaBundlePath)),
+            PrivateKeyPassword = PrivateKeyPassword is null ? null : new NetworkCredential("", PrivateKeyPassword).Password,
+        };
+        AddBrokers(config);
+        return (config, string.Join(", ", Broker));
+    }
+
+    private (DxlClientConfig, object) ConfigFromCertificate()
+    {
+        if (!Certificate.HasPrivateKey)
+        {
+            ThrowError(DxlErrors.CertificateWithoutKey, ErrorCategory.InvalidArgument, Certificate,
+                $"The certificate '{Certificate.Subject}' ({Certificate.Thumbprint}) has no private key; a DXL client certificate needs one.");
+        }
+        var config = new DxlClientConfig
+        {
+            ClientCertificate = Certificate,
+            BrokerCertChainPath = ExistingFile(CaBundlePath, nameof(CaBundlePath)),
+        };
+        AddBrokers(config);
+        return (config, string.Join(", ", Broker));
+    }
+
+    private void AddBrokers(DxlClientConfig config)
+    {
+        foreach (var text in Broker)
+        {
+            DxlBroker broker;
+            try
+            {
+                broker = DxlBroker.ParseUrl(text.Trim());
+            }
+            catch (DxlConfigException ex)
+            {
+                ThrowError(DxlErrors.InvalidBroker, ErrorCategory.InvalidArgument, text,
+                    $"'{text}' is not a broker address: {ex.Message} Use host, host:port, ssl://host:port or wss://host:port.", ex);
+                return;
+            }
+            catch (Exception ex) when (ex is not PipelineStoppedException)
+            {
+                ThrowDxlError(ex, text);
+                return;
+            }
+            (broker.IsWebSocket ? config.WebSocketBrokers : config.Brokers).Add(broker);
+        }
+        if (config.Brokers.Count > 0 && config.WebSocketBrokers.Count > 0)
+        {
+            ThrowError(DxlErrors.InvalidBroker, ErrorCategory.InvalidArgument, string.Join(", ", Broker),
+                "-Broker mixes MQTT (ssl://) and WebSocket (wss://) brokers; a session uses one kind only.");
+        }
+        config.UseWebSockets = config.WebSocketBrokers.Count > 0;
+    }
+
+    private string ExistingFile(string path, string parameter)
+    {
+        var full = ResolvePath(path);
+        if (!File.Exists(full))
+        {
+            var message = $"The file '{full}' given with -{parameter} does not exist.";
+            ThrowError(DxlErrors.CertificateFileNotFound, ErrorCategory.ObjectNotFound, full, message, new FileNotFoundException(message, full));
+        }
+        return full;
+    }
+
+    private string ResolvePath(string path)
+    {
+        try
+        {
+            return SessionState.Path.GetUnresolvedProviderPathFromPSPath(path);
+        }
+        catch (Exception ex) when (ex is ItemNotFoundException or ProviderNotFoundException or System.Management.Automation.DriveNotFoundException or NotSupportedException)
+        {
+            ThrowError(DxlErrors.ConfigFileNotFound, ErrorCategory.ObjectNotFound, path,
+                $"The path '{path}' cannot be resolved to a file: {ex.Message}", ex);
+            return path;
+        }
+    }
+
+    private static void DisposeQuietly(DxlSession session)
+    {
+        session.MarkClosed();
+        try
+        {
+            var t = session.Client.DisposeAsync().AsTask();
+            t.Wait(TimeSpan.FromSeconds(5));
+        }
+        catch (Exception)
+        {
+            // Best effort: the connect already failed and that error is what the user needs.
+        }
+    }
+}

@@ -1,0 +1,98 @@
+using System.Management.Automation;
+using TieDxl.Dxl.Messages;
+using TieDxl.Infrastructure;
+
+namespace TieDxl.Commands;
+
+/// <summary>
+/// Invoke-DxlRequest: sends a request on a topic and writes the response payload (text, bytes, or parsed
+/// JSON). One request per pipeline input; errors of one request do not stop the others, a lost connection does.
+/// </summary>
+[Cmdlet(VerbsLifecycle.Invoke, "DxlRequest", DefaultParameterSetName = TextSet)]
+[OutputType(typeof(string), ParameterSetName = new[] { TextSet })]
+[OutputType(typeof(byte[]), ParameterSetName = new[] { BytesSet })]
+[OutputType(typeof(PSObject), ParameterSetName = new[] { JsonSet })]
+public sealed class InvokeDxlRequestCommand : TieDxlCmdletBase
+{
+    private const string TextSet = "Text";
+    private const string BytesSet = "Bytes";
+    private const string JsonSet = "Json";
+
+    private DxlSession _session = null!;
+
+    [Parameter(Mandatory = true, Position = 0)]
+    [ValidateNotNullOrEmpty]
+    public string Topic { get; set; } = "";
+
+    [Parameter(Position = 1, ValueFromPipeline = true)]
+    [AllowNull]
+    [AllowEmptyString]
+    public object? Payload { get; set; }
+
+    [Parameter(ParameterSetName = JsonSet, Mandatory = true)]
+    public SwitchParameter AsJson { get; set; }
+
+    [Parameter(ParameterSetName = BytesSet, Mandatory = true)]
+    public SwitchParameter AsBytes { get; set; }
+
+    [Parameter]
+    [ValidateRange(1, 86400)]
+    public int TimeoutSec { get; set; } = 30;
+
+    [Parameter]
+    [DxlSessionTransformation]
+    [ArgumentCompleter(typeof(DxlSessionNameCompleter))]
+    public DxlSession? Session { get; set; }
+
+    protected override void BeginProcessing() => _session = ResolveSession(Session);
+
+    protected override void ProcessRecord()
+    {
+        byte[] bytes;
+        try
+        {
+            bytes = Infrastructure.Payload.ToBytes(Payload, AsJson.IsPresent);
+        }
+        catch (Exception ex) when (ex is ArgumentException or FormatException)
+        {
+            WriteError(DxlErrors.InvalidPayload, ErrorCategory.InvalidArgument, Payload, ex.Message, ex);
+            return;
+        }
+
+        var timeout = TimeSpan.FromSeconds(TimeoutSec);
+        var request = new DxlRequest(Topic, bytes);
+        WriteVerbose($"Request {request.MessageId} on '{Topic}' ({Infrastructure.Payload.Describe(bytes)}), timeout {TimeoutSec} s.");
+        DxlResponse response;
+        try
+        {
+            // The client enforces the timeout; the outer limit only guards against a client that never answers.
+            response = RunSync(ct => _session.Client.RequestAsync(request, timeout, ct), timeout + TimeSpan.FromSeconds(10), _session);
+        }
+        catch (Exception ex) when (ex is not PipelineStoppedException)
+        {
+            HandleDxlException(ex, Topic);
+            return;
+        }
+
+        if (AsBytes)
+        {
+            WriteObject(response.Payload);
+        }
+        else if (AsJson)
+        {
+            var text = response.PayloadText;
+            try
+            {
+                foreach (var o in Infrastructure.Payload.FromJson(text)) WriteObject(o);
+            }
+            catch (FormatException ex)
+            {
+                WriteError(DxlErrors.InvalidJson, ErrorCategory.InvalidData, text, $"The response on '{Topic}' is not valid JSON: {ex.Message}", ex);
+            }
+        }
+        else
+        {
+            WriteObject(response.PayloadText);
+        }
+    }
+}

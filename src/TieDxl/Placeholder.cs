@@ -1,2 +1,0 @@
-namespace TieDxl;
-internal static class Placeholder { }
