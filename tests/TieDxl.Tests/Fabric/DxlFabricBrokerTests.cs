@@ -309,6 +309,26 @@ public class DxlFabricBrokerTests(Xunit.Abstractions.ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task ResponsesReachOnlyTheRequesterAndForeignBrokerIdsReachNobody()
+    {
+        await using var fabric = await TestFabric.StartAsync();
+        var snooper = await fabric.ConnectAsync("snooper");
+        await snooper.SubscribeAsync("/mcafee/client/#");
+        await snooper.SubscribeAsync("/elsewhere");
+        var requester = await fabric.ConnectAsync("requester");
+        var service = await fabric.ConnectAsync("service");
+        service.Answer = _ => "secret"u8.ToArray();
+        await service.RegisterServiceAsync("/r", new[] { "/r/s" });
+        Assert.Equal("secret", Assert.IsType<DxlResponse>(await requester.RequestAsync(new DxlRequest("/r/s", "{}"u8.ToArray()))).PayloadText);
+
+        var foreign = new DxlEvent("/elsewhere", "x"u8.ToArray());
+        foreign.BrokerIds.Add("{some-other-broker}");
+        await requester.PublishAsync(foreign);
+        // The snooper sees neither the response nor the broker acknowledgements addressed to others, nor the event.
+        Assert.True(await snooper.NothingAsync(m => m is DxlResponse || m.DestinationTopic == "/elsewhere", Quiet));
+    }
+
+    [Fact]
     public async Task NonDxlPayloadIsForwardedUnchanged()
     {
         await using var fabric = await TestFabric.StartAsync();
