@@ -59,7 +59,7 @@ public class DxlFabricBrokerTests(Xunit.Abstractions.ITestOutputHelper output)
         await a.RegisterServiceAsync("/test/load", new[] { "/test/load/run" });
         await b.RegisterServiceAsync("/test/load", new[] { "/test/load/run" });
 
-        const int total = 3000, inFlight = 128;
+        const int total = 1000, inFlight = 64;
         int next = -1, answered = 0;
         var watch = System.Diagnostics.Stopwatch.StartNew();
         var workers = Enumerable.Range(0, inFlight).Select(async _ =>
