@@ -178,8 +178,9 @@ public static class DxlEnvelope
         m.MessageId = ReadStr(ref r, "message_id");
         m.SourceClientId = ReadStr(ref r, "source_client_id");
         m.SourceBrokerId = ReadStr(ref r, "source_broker_id");
-        m.BrokerIds = ReadStrList(ref r, total, "broker_ids");
-        m.ClientIds = ReadStrList(ref r, total, "client_ids");
+        // Fill the fresh lists the message was constructed with rather than allocating new ones.
+        ReadStrList(ref r, total, "broker_ids", m.BrokerIds);
+        ReadStrList(ref r, total, "client_ids", m.ClientIds);
         m.Payload = ReadBytes(ref r, "payload");
 
         switch (m)
@@ -200,11 +201,11 @@ public static class DxlEnvelope
                 break;
         }
 
-        if (version >= 1) m.OtherFields = ReadPairs(ref r, total);
+        if (version >= 1) ReadPairs(ref r, total, m.OtherFields);
         if (version >= 2)
         {
             m.SourceTenantGuid = ReadStr(ref r, "source_tenant_guid");
-            m.DestinationTenantGuids = ReadStrList(ref r, total, "destination_tenant_guids");
+            ReadStrList(ref r, total, "destination_tenant_guids", m.DestinationTenantGuids);
         }
         if (version >= 3) m.SourceClientInstanceId = ReadStr(ref r, "source_client_instance_id");
         if (version >= 4 && m is DxlRequest r4)
@@ -299,22 +300,21 @@ public static class DxlEnvelope
         return count;
     }
 
-    private static IList<string> ReadStrList(ref MessagePackReader r, long total, string field)
+    private static void ReadStrList(ref MessagePackReader r, long total, string field, IList<string> into)
     {
         int count = ReadArrayCount(ref r, total, field);
-        var list = new List<string>(count);
+        if (into is List<string> list) list.EnsureCapacity(count);
         for (int i = 0; i < count; i++)
         {
             // A nil list element has no meaning as an id; keep the position with an empty string.
-            list.Add(ReadStr(ref r, field) ?? "");
+            into.Add(ReadStr(ref r, field) ?? "");
         }
-        return list;
     }
 
-    private static IList<KeyValuePair<string, string>> ReadPairs(ref MessagePackReader r, long total)
+    private static void ReadPairs(ref MessagePackReader r, long total, IList<KeyValuePair<string, string>> list)
     {
         int count = ReadArrayCount(ref r, total, "other_fields");
-        var list = new List<KeyValuePair<string, string>>(count / 2);
+        if (list is List<KeyValuePair<string, string>> l) l.EnsureCapacity(count / 2);
         for (int i = 0; i + 1 < count; i += 2)
         {
             var key = ReadStr(ref r, "other_fields key") ?? "";
@@ -324,6 +324,5 @@ public static class DxlEnvelope
         // Odd count: the last key has no value; read it so the following items stay aligned, then drop it
         // (the Python client keeps the pairs too).
         if ((count & 1) == 1) ReadStr(ref r, "other_fields key");
-        return list;
     }
 }

@@ -23,7 +23,25 @@ public abstract class DxlMessage
     /// <summary>Envelope version read from the wire (decoded messages) or to write (encoded messages).</summary>
     public int Version { get; set; } = DefaultVersion;
 
-    public string? MessageId { get; set; } = NewId();
+    /// <summary>
+    /// The message id. A new message gets a fresh id on first read; decoded messages carry the wire value.
+    /// (Generated lazily: creating a GUID costs a system call, which the decoder would pay for nothing.)
+    /// </summary>
+    public string? MessageId
+    {
+        get
+        {
+            var id = Volatile.Read(ref _messageId);
+            if (!ReferenceEquals(id, UnsetId)) return id;
+            Interlocked.CompareExchange(ref _messageId, NewId(), UnsetId);
+            return Volatile.Read(ref _messageId);
+        }
+        set => Volatile.Write(ref _messageId, value);
+    }
+
+    // A private instance, compared by reference, marks "no id yet" (null is a legal value: msgpack nil).
+    private static readonly string UnsetId = new('\0', 1);
+    private string? _messageId = UnsetId;
     public string? SourceClientId { get; set; } = "";
     public string? SourceBrokerId { get; set; } = "";
     public IList<string> BrokerIds { get; set; } = new List<string>();

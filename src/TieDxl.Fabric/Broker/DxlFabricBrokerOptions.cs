@@ -1,5 +1,6 @@
 using System.Net;
 using System.Security.Cryptography.X509Certificates;
+using TieDxl.Fabric.Pki;
 
 namespace TieDxl.Fabric.Broker;
 
@@ -50,4 +51,16 @@ public sealed class DxlFabricBrokerOptions
 
     /// <summary>Queued outgoing messages per connection before the oldest are dropped.</summary>
     public int MaxPendingMessagesPerClient { get; set; } = 100_000;
+
+    /// <summary>Options for a broker serving <paramref name="pki"/>'s broker certificate and trusting its CA for clients.</summary>
+    public static DxlFabricBrokerOptions ForTestPki(DxlTestPki pki, int port = 0)
+    {
+        ArgumentNullException.ThrowIfNull(pki);
+        return new DxlFabricBrokerOptions
+        {
+            ServerCertificate = pki.Broker.Certificate,
+            ClientCertificateAuthorities = pki.CaCertificates,
+            Port = port,
+        };
+    }
 }

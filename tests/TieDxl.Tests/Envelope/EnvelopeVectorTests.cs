@@ -204,6 +204,20 @@ public class EnvelopeFormTests
     }
 
     [Fact]
+    public void NewMessageIdIsMadeOnceAndExplicitNullStaysNull()
+    {
+        var request = new DxlRequest("/t");
+        var ids = new System.Collections.Concurrent.ConcurrentBag<string?>();
+        Parallel.For(0, 64, _ => ids.Add(request.MessageId));
+        Assert.Single(ids.Distinct());
+        Assert.Matches("^\\{[0-9a-f-]{36}\\}$", request.MessageId);
+        Assert.NotEqual(request.MessageId, new DxlRequest("/t").MessageId);
+        var nil = new DxlEvent("/t") { MessageId = null };
+        Assert.Null(nil.MessageId);
+        Assert.Equal(0xc0, DxlEnvelope.Encode(nil)[2]);
+    }
+
+    [Fact]
     public void BinaryPayloadIsStrFamily()
     {
         var payload = Enumerable.Range(0, 70000).Select(i => (byte)i).ToArray();

@@ -7,8 +7,10 @@ using TieDxl.Fabric.Broker;
 
 namespace TieDxl.Tests.Fabric;
 
-public class DxlFabricBrokerTests
+public class DxlFabricBrokerTests(Xunit.Abstractions.ITestOutputHelper output)
 {
+    private readonly Xunit.Abstractions.ITestOutputHelper _output = output;
+
     private static readonly TimeSpan Quiet = TimeSpan.FromMilliseconds(300);
 
     [Fact]
@@ -42,6 +44,39 @@ public class DxlFabricBrokerTests
         Assert.Single(served.ClientIds);
         Assert.Equal(fabric.Broker.Connections.Single(c => c.Certificate.Subject == "CN=service-a").InstanceId, served.ClientIds[0]);
         // No stray duplicate responses afterwards.
+        Assert.True(await requester.NothingAsync(m => m is DxlResponse, Quiet));
+    }
+
+    [Fact]
+    public async Task ManyRequestsInFlightAreEachAnsweredExactlyOnce()
+    {
+        await using var fabric = await TestFabric.StartAsync();
+        var requester = await fabric.ConnectAsync("requester");
+        var a = await fabric.ConnectAsync("service-a");
+        var b = await fabric.ConnectAsync("service-b");
+        a.Answer = r => r.Payload;
+        b.Answer = r => r.Payload;
+        await a.RegisterServiceAsync("/test/load", new[] { "/test/load/run" });
+        await b.RegisterServiceAsync("/test/load", new[] { "/test/load/run" });
+
+        const int total = 1000, inFlight = 64;
+        int next = -1, answered = 0;
+        var watch = System.Diagnostics.Stopwatch.StartNew();
+        var workers = Enumerable.Range(0, inFlight).Select(async _ =>
+        {
+            for (int i = Interlocked.Increment(ref next); i < total; i = Interlocked.Increment(ref next))
+            {
+                var payload = Encoding.UTF8.GetBytes("{\"n\":" + i + "}");
+                var reply = Assert.IsType<DxlResponse>(await requester.RequestAsync(new DxlRequest("/test/load/run", payload), TimeSpan.FromSeconds(60)));
+                Assert.Equal(payload, reply.Payload);
+                Interlocked.Increment(ref answered);
+            }
+        });
+        await Task.WhenAll(workers);
+        _output.WriteLine($"{total} requests, {inFlight} in flight: {total / watch.Elapsed.TotalSeconds:0} req/s (shared machine, indicative only)");
+        Assert.Equal(total, answered);
+        Assert.Equal(total, a.Served.Count + b.Served.Count);
+        Assert.Equal(total, a.Served.Concat(b.Served).Select(r => r.MessageId).Distinct().Count());
         Assert.True(await requester.NothingAsync(m => m is DxlResponse, Quiet));
     }
 
@@ -274,10 +309,31 @@ public class DxlFabricBrokerTests
     }
 
     [Fact]
+    public async Task ResponsesReachOnlyTheRequesterAndForeignBrokerIdsReachNobody()
+    {
+        await using var fabric = await TestFabric.StartAsync();
+        var snooper = await fabric.ConnectAsync("snooper");
+        await snooper.SubscribeAsync("/mcafee/client/#");
+        await snooper.SubscribeAsync("/elsewhere");
+        var requester = await fabric.ConnectAsync("requester");
+        var service = await fabric.ConnectAsync("service");
+        service.Answer = _ => "secret"u8.ToArray();
+        await service.RegisterServiceAsync("/r", new[] { "/r/s" });
+        Assert.Equal("secret", Assert.IsType<DxlResponse>(await requester.RequestAsync(new DxlRequest("/r/s", "{}"u8.ToArray()))).PayloadText);
+
+        var foreign = new DxlEvent("/elsewhere", "x"u8.ToArray());
+        foreign.BrokerIds.Add("{some-other-broker}");
+        await requester.PublishAsync(foreign);
+        // The snooper sees neither the response nor the broker acknowledgements addressed to others, nor the event.
+        Assert.True(await snooper.NothingAsync(m => m is DxlResponse || m.DestinationTopic == "/elsewhere", Quiet));
+    }
+
+    [Fact]
     public async Task NonDxlPayloadIsForwardedUnchanged()
     {
         await using var fabric = await TestFabric.StartAsync();
         var receiver = await fabric.ConnectAsync("receiver");
+        receiver.RecordRaw = true;
         await receiver.SubscribeAsync("/raw/topic");
         var sender = await fabric.ConnectAsync("sender");
         var payload = new byte[] { 0xc4, 0x03, 1, 2, 3, 0xff, 0x00 };
@@ -293,6 +349,7 @@ public class DxlFabricBrokerTests
     {
         await using var fabric = await TestFabric.StartAsync(o => o.MessageSizeLimit = 1000);
         var receiver = await fabric.ConnectAsync("receiver");
+        receiver.RecordRaw = true;
         await receiver.SubscribeAsync("/q");
         var sender = await fabric.ConnectAsync("sender");
         using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(1));

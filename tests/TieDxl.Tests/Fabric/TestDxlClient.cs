@@ -23,7 +23,7 @@ internal sealed class TestDxlClient : IAsyncDisposable
         _mqtt.ApplicationMessageReceivedAsync += e =>
         {
             var payload = e.ApplicationMessage.Payload.ToArray();
-            Raw.Writer.TryWrite((e.ApplicationMessage.Topic, payload));
+            if (RecordRaw) Raw.Writer.TryWrite((e.ApplicationMessage.Topic, payload));
             if (DxlEnvelope.TryDecode(new System.Buffers.ReadOnlySequence<byte>(payload), e.ApplicationMessage.Topic, out var m) && m is not null)
             {
                 if (m is DxlResponse r && r.RequestMessageId is { } id && _pending.TryRemove(id, out var tcs)) tcs.TrySetResult(r);
@@ -46,7 +46,10 @@ internal sealed class TestDxlClient : IAsyncDisposable
     /// <summary>Every decoded message that is not an awaited response.</summary>
     public Channel<DxlMessage> Received { get; } = Channel.CreateUnbounded<DxlMessage>();
 
-    /// <summary>Every publish as raw bytes.</summary>
+    /// <summary>When true, every publish is also written to <see cref="Raw"/>.</summary>
+    public bool RecordRaw { get; set; }
+
+    /// <summary>Every publish as raw bytes (when <see cref="RecordRaw"/>).</summary>
     public Channel<(string Topic, byte[] Payload)> Raw { get; } = Channel.CreateUnbounded<(string, byte[])>();
 
     public static MqttClientOptions Options(int port, X509Certificate2? clientCert, X509Certificate2 brokerCa, string clientId, bool cleanSession = true) =>
@@ -104,10 +107,18 @@ internal sealed class TestDxlClient : IAsyncDisposable
         var tcs = new TaskCompletionSource<DxlMessage>(TaskCreationOptions.RunContinuationsAsynchronously);
         _pending[request.MessageId!] = tcs;
         await PublishAsync(request);
-        var done = await Task.WhenAny(tcs.Task, Task.Delay(timeout ?? TimeSpan.FromSeconds(10)));
-        _pending.TryRemove(request.MessageId!, out _);
-        if (done != tcs.Task) throw new TimeoutException($"no response to {request.DestinationTopic} {request.MessageId}");
-        return await tcs.Task;
+        try
+        {
+            return await tcs.Task.WaitAsync(timeout ?? TimeSpan.FromSeconds(10));
+        }
+        catch (TimeoutException)
+        {
+            throw new TimeoutException($"no response to {request.DestinationTopic} {request.MessageId}");
+        }
+        finally
+        {
+            _pending.TryRemove(request.MessageId!, out _);
+        }
     }
 
     /// <summary>Waits for the next received message matching <paramref name="match"/>, skipping others.</summary>
