@@ -12,6 +12,8 @@ using TieDxl.Tests.Infrastructure;
 // Usage: TieDxl.Bench ceiling [--brokers mosquitto,fabric] [--seconds 3] [--inflight 1,16,64,256]
 //        TieDxl.Bench codec
 //        TieDxl.Bench fuzz [--cases 2000000]
+//        TieDxl.Bench serve [--broker fabric|mosquitto] [--delay-ms 0]   (a TIE simulator for pwsh scenarios;
+//                                                                          prints "CONFIG <path>", runs until stdin closes)
 // Every result is printed as one JSON line prefixed "RESULT " for build.ps1 to collect.
 var command = args.Length > 0 ? args[0] : "ceiling";
 string Option(string name, string fallback)
@@ -58,6 +60,18 @@ switch (command)
         Console.WriteLine("RESULT " + new BenchResult("fuzz", "-", $"{result.Cases} cases, {result.Rejected} rejected, {result.Decoded} decoded", result.Cases,
             Math.Round(watch.Elapsed.TotalSeconds, 1), Math.Round(result.Cases / watch.Elapsed.TotalSeconds), null, null, null, result.Failure ?? "only DxlEnvelopeException escaped").ToJson());
         if (result.Failure is not null) return 1;
+        break;
+    }
+    case "serve":
+    {
+        var broker = Option("broker", "fabric");
+        var delay = TimeSpan.FromMilliseconds(double.Parse(Option("delay-ms", "0"), System.Globalization.CultureInfo.InvariantCulture));
+        await using var environment = await BenchEnvironment.StartAsync(broker, new TieDxl.Fabric.DxlTestFabricOptions { ResponseDelay = delay });
+        await using var simulator = await TieSimulatorHost.StartAsync(environment, delay);
+        Console.WriteLine("CONFIG " + environment.ConfigPath);
+        Console.Out.Flush();
+        // Runs until the driving script closes our stdin (or kills us).
+        while (await Console.In.ReadLineAsync() is not null) { }
         break;
     }
     default:

@@ -125,8 +125,13 @@ public sealed class StartDxlTestFabricCommand : TieDxlCmdletBase
 
 /// <summary>Stop-DxlTestFabric: disconnects the fabric's session and stops the embedded broker and simulator.</summary>
 [Cmdlet(VerbsLifecycle.Stop, "DxlTestFabric", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Low)]
+[OutputType(typeof(DxlTestFabricInfo))]
 public sealed class StopDxlTestFabricCommand : TieDxlCmdletBase
 {
+    /// <summary>Write the stopped fabric's info (its final counters).</summary>
+    [Parameter]
+    public SwitchParameter PassThru { get; set; }
+
     protected override void EndProcessing()
     {
         var box = TestFabricRegistry.Current;
@@ -153,5 +158,6 @@ public sealed class StopDxlTestFabricCommand : TieDxlCmdletBase
             WriteDxlError(ex, info.Broker);
         }
         WriteVerbose($"Test fabric {info.Broker} stopped.");
+        if (PassThru) WriteObject(info);
     }
 }

@@ -22,6 +22,9 @@ internal sealed class OrderedWorkQueue<T> : IDisposable
     }
 
     public int ThrottleLimit { get; }
+
+    /// <summary>How long each item's work took once it had a slot (queueing excluded).</summary>
+    public LatencyHistogram Latency { get; } = new();
     public int MaxQueued { get; }
     public int Count => _queue.Count;
 
@@ -31,12 +34,14 @@ internal sealed class OrderedWorkQueue<T> : IDisposable
     private async Task<T> RunAsync(Func<CancellationToken, Task<T>> work)
     {
         await _slots.WaitAsync(_cancellation).ConfigureAwait(false);
+        var started = System.Diagnostics.Stopwatch.GetTimestamp();
         try
         {
             return await work(_cancellation).ConfigureAwait(false);
         }
         finally
         {
+            Latency.Record(System.Diagnostics.Stopwatch.GetElapsedTime(started));
             _slots.Release();
         }
     }

@@ -81,6 +81,19 @@ internal static class SessionRegistry
 
     public static RunspaceSessions Current => For(Runspace.DefaultRunspace);
 
+    static SessionRegistry()
+    {
+        // Process exit: an orderly goodbye for every session (flushes in-flight publishes), bounded so exit never hangs.
+        AppDomain.CurrentDomain.ProcessExit += (_, _) =>
+        {
+            var closing = new List<Task>();
+            foreach (var (_, state) in s_byRunspace) closing.AddRange(CloseAll(state));
+            closing.AddRange(CloseAll(s_noRunspace));
+            try { Task.WaitAll(closing.ToArray(), TimeSpan.FromSeconds(5)); }
+            catch (Exception) { /* exiting anyway */ }
+        };
+    }
+
     public static RunspaceSessions For(Runspace? runspace)
     {
         if (runspace is null) return s_noRunspace;
@@ -96,18 +109,20 @@ internal static class SessionRegistry
         });
     }
 
-    /// <summary>Disconnects every session of a runspace that is going away (best effort, no waiting).</summary>
-    internal static void CloseAll(RunspaceSessions state)
+    /// <summary>Disconnects every session of a runspace that is going away (best effort; the caller may wait).</summary>
+    internal static List<Task> CloseAll(RunspaceSessions state)
     {
+        var closing = new List<Task>();
         foreach (var s in state.RemoveAll())
         {
             s.MarkClosed();
-            _ = Task.Run(async () =>
+            closing.Add(Task.Run(async () =>
             {
                 try { await s.Client.DisposeAsync().ConfigureAwait(false); }
                 catch (Exception) { /* the runspace is gone; nobody to tell */ }
-            });
+            }));
         }
+        return closing;
     }
 }
 

@@ -91,7 +91,11 @@ public abstract class TieBulkCmdletBase : TieDxlCmdletBase
         WriteReady(_queue.TakeAll());
         if (_done >= 100)
             WriteProgress(new ProgressRecord(1, ProgressActivity, "Done") { RecordType = ProgressRecordType.Completed });
-        WriteVerbose($"{ProgressActivity}: {_done} item(s), {_failed} failed, in {_clock.Elapsed.TotalSeconds:0.##} s.");
+        var latency = _queue.Latency;
+        WriteVerbose(string.Format(System.Globalization.CultureInfo.InvariantCulture,
+            "{0}: {1} item(s), {2} failed, in {3:0.###} s ({4:0} per second); latency p50 {5:0.###} ms, p99 {6:0.###} ms, throttle {7}.",
+            ProgressActivity, _done, _failed, _clock.Elapsed.TotalSeconds, _done / Math.Max(0.001, _clock.Elapsed.TotalSeconds),
+            latency.Percentile(0.50).TotalMilliseconds, latency.Percentile(0.99).TotalMilliseconds, ThrottleLimit));
     }
 
     private void WriteReady(IEnumerable<ItemOutcome> outcomes)

@@ -1,0 +1,260 @@
+#Requires -Version 7.4
+<#
+.SYNOPSIS
+    The TieDxl benchmark suite: every scenario against the embedded fabric and against mosquitto over mutual TLS,
+    on loopback, with the baselines measured in the same run. Prints a table and writes bench/results/results.md.
+
+.DESCRIPTION
+    Run with: dotnet pwsh -NoProfile ./build.ps1 -Task Bench   (a few minutes)
+    The brokers and the TIE simulator run in their own process (bench/TieDxl.Bench serve), so the pwsh figures
+    (throughput, latency, peak working set) are the client's alone.
+
+    Environment knobs (for a quick run): TIEDXL_BENCH_QUICK=1 shrinks the counts tenfold.
+#>
+Set-StrictMode -Version Latest
+$ErrorActionPreference = 'Stop'
+
+$Root = Split-Path $PSScriptRoot -Parent
+$ResultsDir = Join-Path $PSScriptRoot 'results'
+$null = New-Item -ItemType Directory -Force -Path $ResultsDir
+$Pwsh = Join-Path $PSHOME ($IsWindows ? 'pwsh.exe' : 'pwsh')
+$Module = $env:TIEDXL_TEST_MODULE ?? (Join-Path $Root 'out/TieDxl/TieDxl.psd1')
+$Quick = $env:TIEDXL_BENCH_QUICK -eq '1'
+$Scale = $Quick ? 10 : 1
+$Brokers = 'fabric', 'mosquitto'
+$Rows = [System.Collections.Generic.List[object]]::new()
+
+function Write-Step([string] $Text) { Write-Host "`n=== $Text" -ForegroundColor Cyan }
+
+function Add-Row {
+    param($Scenario, $Broker, $Case, $Count, $Seconds, $PerSecond, $P50, $P99, $PeakMb, $Note)
+    $Rows.Add([pscustomobject]@{
+            Scenario = $Scenario; Broker = $Broker; Case = $Case; Count = $Count; Seconds = $Seconds
+            PerSecond = $PerSecond; P50Ms = $P50; P99Ms = $P99; PeakMb = $PeakMb; Note = $Note
+        })
+    $Rows[-1] | Format-Table -HideTableHeaders | Out-String -Width 200 | Write-Host
+}
+
+Write-Step 'Building the benchmark program (Release)'
+& dotnet build (Join-Path $PSScriptRoot 'TieDxl.Bench/TieDxl.Bench.csproj') -c Release --nologo -v:quiet | Out-Host
+if ($LASTEXITCODE -ne 0) { throw 'building bench/TieDxl.Bench failed' }
+$BenchDll = Join-Path $PSScriptRoot 'TieDxl.Bench/bin/Release/net10.0/TieDxl.Bench.dll'
+
+function Invoke-BenchProgram([string[]] $Arguments) {
+    $lines = & dotnet $BenchDll @Arguments
+    if ($LASTEXITCODE -ne 0) { throw "TieDxl.Bench $Arguments failed ($LASTEXITCODE)" }
+    foreach ($line in $lines) {
+        if ($line -like 'RESULT *') {
+            $r = $line.Substring(7) | ConvertFrom-Json
+            Add-Row $r.Scenario $r.Broker $r.Case $r.Count $r.Seconds $r.PerSecond $r.P50Ms $r.P99Ms $r.PeakWorkingSetMb $r.Note
+        }
+        elseif ($line -notmatch '^\s*$') { Write-Verbose $line }
+    }
+}
+
+# A broker + TIE simulator in its own process; returns the process and the config path.
+function Start-Server([string] $Broker, [int] $DelayMs = 0) {
+    $psi = [System.Diagnostics.ProcessStartInfo]::new('dotnet')
+    foreach ($a in @($BenchDll, 'serve', '--broker', $Broker, '--delay-ms', "$DelayMs")) { $psi.ArgumentList.Add($a) }
+    $psi.RedirectStandardInput = $true
+    $psi.RedirectStandardOutput = $true
+    $psi.UseShellExecute = $false
+    $process = [System.Diagnostics.Process]::Start($psi)
+    $deadline = [DateTime]::UtcNow.AddSeconds(60)
+    while ([DateTime]::UtcNow -lt $deadline) {
+        $line = $process.StandardOutput.ReadLine()
+        if ($null -eq $line) { throw "the $Broker server exited before it was ready" }
+        if ($line -like 'CONFIG *') { return [pscustomobject]@{ Process = $process; Config = $line.Substring(7) } }
+    }
+    throw "the $Broker server was not ready within 60 s"
+}
+
+function Stop-Server($Server) {
+    try { $Server.Process.StandardInput.Close() } catch { }
+    if (-not $Server.Process.WaitForExit(15000)) { $Server.Process.Kill($true) }
+}
+
+# Runs a script in a fresh pwsh with the module and the config, and returns the JSON object it prints last.
+function Invoke-Pwsh([string] $Script, [string] $Config) {
+    $wrapped = @"
+`$ErrorActionPreference = 'Stop'
+Import-Module '$Module'
+`$null = Connect-DxlFabric -ConfigPath '$Config' -TimeoutSec 60
+$Script
+"@
+    $file = Join-Path $ResultsDir 'scenario.ps1'
+    Set-Content -Path $file -Value $wrapped
+    $out = & $Pwsh -NoProfile -NonInteractive -File $file
+    if ($LASTEXITCODE -ne 0) { throw "scenario failed: $($out -join "`n")" }
+    ($out | Where-Object { $_ -like '{*' } | Select-Object -Last 1) | ConvertFrom-Json
+}
+
+# Pipes N hashes into Get-TieFileReputation and reports rate, latency (from -Verbose) and the peak working set.
+$LookupScript = @'
+$hashes = [string[]]::new(__COUNT__)
+for ($i = 0; $i -lt $hashes.Length; $i++) { $hashes[$i] = '{0:x32}' -f ($i + 1) }
+$watch = [System.Diagnostics.Stopwatch]::StartNew()
+$stats = $null
+$n = 0
+$hashes | Get-TieFileReputation -ThrottleLimit __THROTTLE__ -Verbose 4>&1 | ForEach-Object {
+    if ($_ -is [System.Management.Automation.VerboseRecord]) { if ($_.Message -match 'p50 ([\d.]+) ms, p99 ([\d.]+) ms') { $stats = $Matches } }
+    else { $n++ }
+}
+$watch.Stop()
+[pscustomobject]@{ Count = $n; Seconds = $watch.Elapsed.TotalSeconds; P50 = [double]$stats[1]; P99 = [double]$stats[2]
+    PeakMb = [math]::Round((Get-Process -Id $PID).PeakWorkingSet64 / 1MB) } | ConvertTo-Json -Compress
+'@
+
+function Measure-Lookups([string] $Config, [int] $Count, [int] $Throttle) {
+    $script = $LookupScript.Replace('__COUNT__', "$Count").Replace('__THROTTLE__', "$Throttle")
+    Invoke-Pwsh $script $Config
+}
+
+$Summary = [ordered]@{}
+
+# ---------------------------------------------------------------------------------------------------------------
+Write-Step '1. Ceiling: echo service on our DXL client, 1/16/64/256 requests in flight'
+Invoke-BenchProgram @('ceiling', '--brokers', ($Brokers -join ','), '--seconds', ($Quick ? '1' : '3'))
+
+foreach ($broker in $Brokers) {
+    Write-Step "2. Get-TieFileReputation in pwsh, hashes piped, TIE simulator ($broker)"
+    $server = Start-Server $broker
+    try {
+        foreach ($throttle in 1, 64, 256) {
+            $count = [int](20000 / $Scale)
+            $r = Measure-Lookups $server.Config $count $throttle
+            $case = $throttle -eq 64 ? 'ThrottleLimit 64 (default)' : "ThrottleLimit $throttle"
+            Add-Row 'pipeline' $broker $case $r.Count ([math]::Round($r.Seconds, 2)) ([math]::Round($r.Count / $r.Seconds)) $r.P50 $r.P99 $r.PeakMb $null
+            $Summary["$broker pipeline $throttle"] = $r.Count / $r.Seconds
+            $Summary["$broker p50 $throttle"] = $r.P50
+        }
+
+        Write-Step "3. Scaling at the default throttle ($broker)"
+        foreach ($count in 1000, 10000, 100000) {
+            $n = [int]($count / $Scale)
+            $r = Measure-Lookups $server.Config $n 64
+            Add-Row 'scaling' $broker "$n hashes" $r.Count ([math]::Round($r.Seconds, 2)) ([math]::Round($r.Count / $r.Seconds)) $r.P50 $r.P99 $r.PeakMb $null
+            $Summary["$broker peak $count"] = $r.PeakMb
+            $Summary["$broker time $count"] = $r.Seconds
+        }
+    }
+    finally { Stop-Server $server }
+
+    Write-Step "2b. The same with 5 ms added per TIE answer, standing in for a remote server ($broker)"
+    $server = Start-Server $broker 5
+    try {
+        $r1 = Measure-Lookups $server.Config ([int](1000 / $Scale)) 1
+        Add-Row 'delay 5 ms' $broker 'ThrottleLimit 1' $r1.Count ([math]::Round($r1.Seconds, 2)) ([math]::Round($r1.Count / $r1.Seconds)) $r1.P50 $r1.P99 $r1.PeakMb $null
+        $rd = Measure-Lookups $server.Config ([int](20000 / $Scale)) 64
+        Add-Row 'delay 5 ms' $broker 'ThrottleLimit 64 (default)' $rd.Count ([math]::Round($rd.Seconds, 2)) ([math]::Round($rd.Count / $rd.Seconds)) $rd.P50 $rd.P99 $rd.PeakMb $null
+        $Summary["$broker delay ratio"] = ($rd.Count / $rd.Seconds) / ($r1.Count / $r1.Seconds)
+    }
+    finally { Stop-Server $server }
+}
+
+# ---------------------------------------------------------------------------------------------------------------
+Write-Step '4. Files: Get-ChildItem -Recurse | Get-TieFileReputation against three Get-FileHash passes'
+$tree = Join-Path ([System.IO.Path]::GetTempPath()) 'tiedxl-bench-tree'
+$fileCount = [int](500 / $Scale)
+if (-not (Test-Path $tree) -or @(Get-ChildItem -Recurse -File $tree).Count -ne $fileCount) {
+    Remove-Item -Recurse -Force $tree -ErrorAction SilentlyContinue
+    $buffer = [byte[]]::new(1MB)
+    for ($i = 0; $i -lt $fileCount; $i++) {
+        $dir = Join-Path $tree ('d{0:00}' -f ($i % 20))
+        $null = New-Item -ItemType Directory -Force -Path $dir
+        [System.Security.Cryptography.RandomNumberGenerator]::Fill($buffer)
+        [System.IO.File]::WriteAllBytes((Join-Path $dir "f$i.bin"), $buffer)
+    }
+}
+foreach ($broker in $Brokers) {
+    $server = Start-Server $broker
+    try {
+        $r = Invoke-Pwsh @"
+Get-ChildItem -Recurse -File '$tree' | ForEach-Object { [System.IO.File]::ReadAllBytes(`$_.FullName).Length } | Out-Null   # warm the page cache
+`$w = [System.Diagnostics.Stopwatch]::StartNew()
+foreach (`$a in 'MD5', 'SHA1', 'SHA256') { Get-ChildItem -Recurse -File '$tree' | Get-FileHash -Algorithm `$a | Out-Null }
+`$three = `$w.Elapsed.TotalSeconds
+`$w.Restart()
+`$n = @(Get-ChildItem -Recurse -File '$tree' | Get-TieFileReputation).Count
+`$ours = `$w.Elapsed.TotalSeconds
+[pscustomobject]@{ Count = `$n; Three = `$three; Ours = `$ours; PeakMb = [math]::Round((Get-Process -Id `$PID).PeakWorkingSet64 / 1MB) } | ConvertTo-Json -Compress
+"@ $server.Config
+        $mb = $fileCount
+        Add-Row 'files' $broker "3 x Get-FileHash, $mb MB" $r.Count ([math]::Round($r.Three, 2)) ([math]::Round($mb / $r.Three)) $null $null $null 'MB/s, baseline'
+        Add-Row 'files' $broker "Get-TieFileReputation, $mb MB" $r.Count ([math]::Round($r.Ours, 2)) ([math]::Round($mb / $r.Ours)) $null $null $r.PeakMb 'MB/s, hash + lookup'
+        $Summary["$broker files ratio"] = $r.Three / $r.Ours
+    }
+    finally { Stop-Server $server }
+}
+
+# ---------------------------------------------------------------------------------------------------------------
+Write-Step '5. Codec micro-benchmarks (BenchmarkDotNet)'
+Invoke-BenchProgram @('codec')
+
+Write-Step '5b. Envelope decoder fuzz campaign'
+Invoke-BenchProgram @('fuzz', '--cases', ($Quick ? '200000' : '2000000'))
+
+# ---------------------------------------------------------------------------------------------------------------
+Write-Step '6. Start-up: Import-Module TieDxl against bare pwsh; Connect-DxlFabric on loopback'
+function Measure-Median([scriptblock] $Action, [int] $Runs) {
+    $times = foreach ($i in 1..$Runs) { (Measure-Command $Action).TotalMilliseconds }
+    ($times | Sort-Object)[[int][math]::Floor($Runs / 2)]
+}
+$runs = $Quick ? 3 : 7
+$bare = Measure-Median { & $Pwsh -NoProfile -NonInteractive -Command '1' | Out-Null } $runs
+$withModule = Measure-Median { & $Pwsh -NoProfile -NonInteractive -Command "Import-Module '$Module'" | Out-Null } $runs
+Add-Row 'startup' '-' 'pwsh -c 1 (baseline)' $runs ([math]::Round($bare / 1000, 3)) $null $null $null $null 'median'
+Add-Row 'startup' '-' 'pwsh + Import-Module TieDxl' $runs ([math]::Round($withModule / 1000, 3)) $null $null $null $null "median; import adds $([math]::Round($withModule - $bare)) ms"
+$Summary['import ms'] = $withModule - $bare
+foreach ($broker in $Brokers) {
+    $server = Start-Server $broker
+    try {
+        $r = Invoke-Pwsh @"
+Disconnect-DxlFabric
+`$times = foreach (`$i in 1..5) { (Measure-Command { Connect-DxlFabric -ConfigPath '$($server.Config)' -Name "c`$i" }).TotalMilliseconds }
+[pscustomobject]@{ Median = (`$times | Sort-Object)[2]; First = `$times[0] } | ConvertTo-Json -Compress
+"@ $server.Config
+        Add-Row 'startup' $broker 'Connect-DxlFabric' 5 ([math]::Round($r.Median / 1000, 3)) $null $null $null $null "median; first $([math]::Round($r.First)) ms"
+    }
+    finally { Stop-Server $server }
+}
+
+# ---------------------------------------------------------------------------------------------------------------
+Write-Step 'Targets'
+function Get-Ceiling([string] $Broker) {
+    ($Rows | Where-Object { $_.Scenario -eq 'ceiling' -and $_.Broker -eq $Broker -and $_.Case -like '*256 in flight' }).PerSecond
+}
+$targets = foreach ($broker in $Brokers) {
+    $ceiling = Get-Ceiling $broker
+    [pscustomobject]@{ Target = "default throttle >= 70% of the 256-in-flight echo ceiling ($broker)"
+        Measured = '{0:P0} ({1:N0} of {2:N0}/s)' -f ($Summary["$broker pipeline 64"] / $ceiling), $Summary["$broker pipeline 64"], $ceiling
+        Met = ($Summary["$broker pipeline 64"] / $ceiling) -ge 0.70 }
+    [pscustomobject]@{ Target = "5 ms service: default >= 25 x ThrottleLimit 1 ($broker)"
+        Measured = '{0:N1} x' -f $Summary["$broker delay ratio"]; Met = $Summary["$broker delay ratio"] -ge 25 }
+    [pscustomobject]@{ Target = "100k vs 10k hashes: peak working set <= 1.3 x ($broker)"
+        Measured = '{0:N2} x ({1} MB vs {2} MB)' -f ($Summary["$broker peak 100000"] / $Summary["$broker peak 10000"]), $Summary["$broker peak 100000"], $Summary["$broker peak 10000"]
+        Met = ($Summary["$broker peak 100000"] / $Summary["$broker peak 10000"]) -le 1.3 }
+    [pscustomobject]@{ Target = "files: one-read triple hash >= 1.5 x three Get-FileHash passes ($broker)"
+        Measured = '{0:N2} x' -f $Summary["$broker files ratio"]; Met = $Summary["$broker files ratio"] -ge 1.5 }
+}
+$targets += [pscustomobject]@{ Target = 'sequential p50 <= 0.5 ms over mosquitto with TLS (ThrottleLimit 1)'
+    Measured = '{0:N3} ms' -f $Summary['mosquitto p50 1']; Met = $Summary['mosquitto p50 1'] -le 0.5 }
+$targets += [pscustomobject]@{ Target = 'Import-Module adds < 150 ms'
+    Measured = '{0:N0} ms' -f $Summary['import ms']; Met = $Summary['import ms'] -lt 150 }
+$targets | Format-Table -AutoSize | Out-String -Width 200 | Write-Host
+
+# ---------------------------------------------------------------------------------------------------------------
+$cpu = (Get-Content /proc/cpuinfo -ErrorAction SilentlyContinue | Select-String '^model name' | Select-Object -First 1) -replace '^model name\s*:\s*', ''
+$machine = "{0} cores, {1}, {2}, .NET {3}, pwsh {4}" -f [Environment]::ProcessorCount, ($cpu ? $cpu : 'unknown CPU'),
+    [System.Runtime.InteropServices.RuntimeInformation]::OSDescription, [Environment]::Version, $PSVersionTable.PSVersion
+$md = [System.Text.StringBuilder]::new()
+$null = $md.AppendLine("Machine: $machine  ").AppendLine("Date: $([DateTime]::UtcNow.ToString('yyyy-MM-dd HH:mm')) UTC  ").AppendLine('Command: `dotnet pwsh -NoProfile ./build.ps1 -Task Bench`').AppendLine()
+$null = $md.AppendLine('| scenario | broker | case | count | seconds | per second | p50 ms | p99 ms | peak MB | note |').AppendLine('|---|---|---|---|---|---|---|---|---|---|')
+foreach ($r in $Rows) { $null = $md.AppendLine("| $($r.Scenario) | $($r.Broker) | $($r.Case) | $($r.Count) | $($r.Seconds) | $($r.PerSecond) | $($r.P50Ms) | $($r.P99Ms) | $($r.PeakMb) | $($r.Note) |") }
+$null = $md.AppendLine().AppendLine('| target | measured | met |').AppendLine('|---|---|---|')
+foreach ($t in $targets) { $null = $md.AppendLine("| $($t.Target) | $($t.Measured) | $($t.Met ? 'yes' : 'no') |") }
+$file = Join-Path $ResultsDir 'results.md'
+Set-Content -Path $file -Value $md.ToString()
+Write-Step "Results"
+$Rows | Format-Table Scenario, Broker, Case, Count, Seconds, PerSecond, P50Ms, P99Ms, PeakMb, Note -AutoSize | Out-String -Width 220 | Write-Host
+Write-Host "Written to $file"
