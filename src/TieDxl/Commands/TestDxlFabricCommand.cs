@@ -63,7 +63,7 @@ public sealed class TestDxlFabricCommand : TieDxlCmdletBase
 
         var timeout = TimeSpan.FromSeconds(TimeoutSec);
         var steps = RunSync(ct => DxlDiagnostics.RunAsync(load, SkipTie ? null : TieTopics.ServiceType,
-            SkipTie ? null : SampleLookupAsync, timeout, ct), TimeSpan.FromSeconds(TimeoutSec * 8 + 30));
+            SkipTie ? null : (client, token) => SampleLookupAsync(client, timeout, token), timeout, ct), TimeSpan.FromSeconds(TimeoutSec * 8 + 30));
 
         var ok = steps.All(s => s.Status is DxlCheckStatus.Passed or DxlCheckStatus.Warning);
         if (Quiet)
@@ -77,14 +77,14 @@ public sealed class TestDxlFabricCommand : TieDxlCmdletBase
     }
 
     /// <summary>One lookup of a well-known file: any answer from TIE, even "not found", proves the round trip.</summary>
-    private static async Task<string> SampleLookupAsync(DxlClient client, CancellationToken ct)
+    private static async Task<string> SampleLookupAsync(DxlClient client, TimeSpan timeout, CancellationToken ct)
     {
         var tie = new TieClient(client);
         var notepad = TieHashes.Create("f2c7bb8acc97f92e987a2d4087d021b1", "7eb0139d2175739b3ccb0d1110067820be6abd29",
             "142e1d688ef0568370c37187fd9f2351d7ddeda574f8bfa9b0fa4ef42db85aa2");
         try
         {
-            var result = await tie.GetFileReputationAsync(notepad, TimeSpan.FromSeconds(10), ct).ConfigureAwait(false);
+            var result = await tie.GetFileReputationAsync(notepad, timeout, ct).ConfigureAwait(false);
             return $"TIE answered a file lookup ({result.Reputations.Count} provider reputation(s))";
         }
         catch (TieNotFoundException)

@@ -69,6 +69,10 @@ public sealed class StartDxlTestFabricCommand : TieDxlCmdletBase
     [ValidateNotNullOrEmpty]
     public string Name { get; set; } = "TestFabric";
 
+    /// <summary>A bare DXL broker: no TIE service, so TIE requests get "no service" (0x80000001).</summary>
+    [Parameter]
+    public SwitchParameter NoTieSimulator { get; set; }
+
     protected override void EndProcessing()
     {
         var box = TestFabricRegistry.Current;
@@ -83,6 +87,7 @@ public sealed class StartDxlTestFabricCommand : TieDxlCmdletBase
         var options = new DxlTestFabricOptions
         {
             Port = Port,
+            WithTieSimulator = !NoTieSimulator,
             ResponseDelay = TimeSpan.FromMilliseconds(ResponseDelayMs),
             SeedFile = SeedPath is null ? null : SessionState.Path.GetUnresolvedProviderPathFromPSPath(SeedPath),
             Folder = OutputFolder is null ? null : SessionState.Path.GetUnresolvedProviderPathFromPSPath(OutputFolder),

@@ -5,7 +5,7 @@ using TieDxl.Tie;
 namespace TieDxl.Commands.Tie;
 
 /// <summary>Get-TieCertificateReputation: what GTI and the enterprise say about signing certificates.</summary>
-[Cmdlet(VerbsCommon.Get, "TieCertificateReputation", DefaultParameterSetName = "Sha1")]
+[Cmdlet(VerbsCommon.Get, "TieCertificateReputation", DefaultParameterSetName = TieCertificateCmdletBase.CertificateSet)]
 [OutputType(typeof(TieCertificateReputation))]
 public sealed class GetTieCertificateReputationCommand : TieCertificateCmdletBase
 {
@@ -20,7 +20,7 @@ public sealed class GetTieCertificateReputationCommand : TieCertificateCmdletBas
 }
 
 /// <summary>Set-TieCertificateReputation: sets the Enterprise reputation (provider 4) of a certificate, enterprise-wide.</summary>
-[Cmdlet(VerbsCommon.Set, "TieCertificateReputation", DefaultParameterSetName = "Sha1", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.High)]
+[Cmdlet(VerbsCommon.Set, "TieCertificateReputation", DefaultParameterSetName = TieCertificateCmdletBase.CertificateSet, SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.High)]
 [OutputType(typeof(TieSetReputationResult))]
 public sealed class SetTieCertificateReputationCommand : TieCertificateCmdletBase
 {
@@ -35,13 +35,6 @@ public sealed class SetTieCertificateReputationCommand : TieCertificateCmdletBas
 
     private protected override string ProgressActivity => "Set-TieCertificateReputation";
 
-    protected override void BeginProcessing()
-    {
-        if (!Enum.IsDefined(TrustLevel))
-            ThrowError(TieErrors.InvalidArgument, ErrorCategory.InvalidArgument, (int)TrustLevel,
-                $"Trust level {(int)TrustLevel} is not one TIE knows: use {string.Join(", ", Enum.GetNames<TrustLevel>())}.");
-        base.BeginProcessing();
-    }
 
     private protected override void ProcessCertificate(TieCertificateInput input)
     {
@@ -67,12 +60,14 @@ public sealed class SetTieCertificateReputationCommand : TieCertificateCmdletBas
                 Verbose = $"Enterprise certificate reputation {trustLevel} set for {input}.",
                 Output = PassThru ? new TieSetReputationResult("Enterprise", hashes, input.Subject, null, trustLevel, TieSetReputationStatus.Sent, null) : null,
             };
-        });
+        }, e => PassThru
+            ? new TieSetReputationResult("Enterprise", TieHashes.FromHex(HashType.Sha1, input.Sha1), input.Subject, null, trustLevel, TieSetReputationStatus.Failed, e.Message)
+            : null);
     }
 }
 
 /// <summary>Get-TieCertificateFirstReference: the systems where files signed by a certificate were first seen.</summary>
-[Cmdlet(VerbsCommon.Get, "TieCertificateFirstReference", DefaultParameterSetName = "Sha1")]
+[Cmdlet(VerbsCommon.Get, "TieCertificateFirstReference", DefaultParameterSetName = TieCertificateCmdletBase.CertificateSet)]
 [OutputType(typeof(TieFirstReferenceRecord))]
 public sealed class GetTieCertificateFirstReferenceCommand : TieCertificateCmdletBase
 {

@@ -51,16 +51,6 @@ public sealed class SetTieExternalReputationCommand : TieFileCmdletBase
     private protected override string ProgressActivity => "Set-TieExternalReputation";
     private protected override string? ParameterFileName => FileName;
 
-    protected override void BeginProcessing()
-    {
-        if (!Enum.IsDefined(TrustLevel))
-            ThrowError(TieErrors.InvalidArgument, ErrorCategory.InvalidArgument, (int)TrustLevel,
-                $"Trust level {(int)TrustLevel} is not one TIE knows: use {string.Join(", ", Enum.GetNames<TrustLevel>())}.");
-        if (!Enum.IsDefined(FileType))
-            ThrowError(TieErrors.InvalidArgument, ErrorCategory.InvalidArgument, (long)FileType,
-                $"File type {(long)FileType} is not one TIE knows: use one of {string.Join(", ", Enum.GetNames<FileType>())}.");
-        base.BeginProcessing();
-    }
 
     private protected override void ProcessItem(TieFileInput input)
     {
@@ -142,7 +132,9 @@ public sealed class SetTieExternalReputationCommand : TieFileCmdletBase
                 Verbose = $"External reputation {trustLevel} sent for {TieTargets.Describe(hashes, sentName)}.",
                 Output = PassThru ? new TieSetReputationResult("External", hashes, name, input.DisplayPath, trustLevel, TieSetReputationStatus.Sent, null, before, verified) : null,
             };
-        });
+        }, e => PassThru
+            ? new TieSetReputationResult("External", input.Hashes ?? TieHashes.Empty, FileName ?? input.Name, input.DisplayPath, trustLevel, TieSetReputationStatus.Failed, e.Message)
+            : null);
     }
 
     /// <summary>Polls TIE until provider 15 shows the trust level that was sent.</summary>

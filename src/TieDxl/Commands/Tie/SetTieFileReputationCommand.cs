@@ -30,13 +30,6 @@ public sealed class SetTieFileReputationCommand : TieFileCmdletBase
     private protected override string ProgressActivity => "Set-TieFileReputation";
     private protected override string? ParameterFileName => FileName;
 
-    protected override void BeginProcessing()
-    {
-        if (!Enum.IsDefined(TrustLevel))
-            ThrowError(TieErrors.InvalidArgument, ErrorCategory.InvalidArgument, (int)TrustLevel,
-                $"Trust level {(int)TrustLevel} is not one TIE knows: use {string.Join(", ", Enum.GetNames<TrustLevel>())}.");
-        base.BeginProcessing();
-    }
 
     private protected override void ProcessItem(TieFileInput input)
     {
@@ -64,6 +57,8 @@ public sealed class SetTieFileReputationCommand : TieFileCmdletBase
                 Verbose = $"Enterprise reputation {trustLevel} set for {TieTargets.Describe(hashes, name)}.",
                 Output = PassThru ? new TieSetReputationResult("Enterprise", hashes, name, input.DisplayPath, trustLevel, TieSetReputationStatus.Sent, null) : null,
             };
-        });
+        }, e => PassThru
+            ? new TieSetReputationResult("Enterprise", input.Hashes ?? TieHashes.Empty, FileName ?? input.Name, input.DisplayPath, trustLevel, TieSetReputationStatus.Failed, e.Message)
+            : null);
     }
 }

@@ -61,8 +61,11 @@ public abstract class TieBulkCmdletBase : TieDxlCmdletBase
         _logAttachment = ActiveSession.AttachLog(PostLog);
     }
 
-    /// <summary>Queues one item's work; exceptions it throws become that item's error record.</summary>
-    private protected void Enqueue(object target, Func<CancellationToken, Task<ItemOutcome>> work)
+    /// <summary>
+    /// Queues one item's work; an exception it throws becomes that item's error record, plus the output
+    /// <paramref name="failureOutput"/> makes for it (the Set cmdlets' Failed result under -PassThru).
+    /// </summary>
+    private protected void Enqueue(object target, Func<CancellationToken, Task<ItemOutcome>> work, Func<Exception, object?>? failureOutput = null)
     {
         _queue!.Enqueue(async ct =>
         {
@@ -76,7 +79,7 @@ public abstract class TieBulkCmdletBase : TieDxlCmdletBase
             }
             catch (Exception e)
             {
-                return new ItemOutcome { Error = TieErrors.FromException(e, target) };
+                return new ItemOutcome { Error = TieErrors.FromException(e, target), Output = failureOutput?.Invoke(e) };
             }
         });
         WriteReady(_queue.TakeReady());

@@ -6,7 +6,7 @@ using TieDxl.Tie;
 namespace TieDxl.Commands.Tie;
 
 /// <summary>A certificate to work on: its SHA-1, optionally its public key's SHA-1, and a subject to show.</summary>
-internal sealed record TieCertificateInput(string Sha1, string? PublicKeySha1, string? Subject)
+internal sealed record TieCertificateInput(string Sha1, string? PublicKeySha1, string? Subject, object Target)
 {
     public override string ToString() => $"SHA1:{Sha1}{(Subject is null ? "" : $" ({Subject})")}";
 }
@@ -18,10 +18,10 @@ internal sealed record TieCertificateInput(string Sha1, string? PublicKeySha1, s
 /// </summary>
 public abstract class TieCertificateCmdletBase : TieBulkCmdletBase
 {
-    private const string Sha1Set = "Sha1";
-    private const string CertificateSet = "Certificate";
+    internal const string Sha1Set = "Sha1";
+    internal const string CertificateSet = "Certificate";
 
-    [Parameter(ParameterSetName = Sha1Set, Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
+    [Parameter(ParameterSetName = Sha1Set, Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
     [Alias("Thumbprint")]
     [ValidateNotNullOrEmpty]
     public string Sha1 { get; set; } = "";
@@ -40,9 +40,9 @@ public abstract class TieCertificateCmdletBase : TieBulkCmdletBase
         try
         {
             input = ParameterSetName == CertificateSet
-                ? new TieCertificateInput(Certificate!.Thumbprint.ToLowerInvariant(), Convert.ToHexString(SHA1.HashData(Certificate.GetPublicKey())).ToLowerInvariant(), Certificate.Subject)
+                ? new TieCertificateInput(Certificate!.Thumbprint.ToLowerInvariant(), Convert.ToHexString(SHA1.HashData(Certificate.GetPublicKey())).ToLowerInvariant(), Certificate.Subject, Certificate)
                 : new TieCertificateInput(TieHashes.NormalizeHex(HashType.Sha1, Sha1.Trim()),
-                    string.IsNullOrWhiteSpace(PublicKeySha1) ? null : TieHashes.NormalizeHex(HashType.Sha1, PublicKeySha1.Trim()), null);
+                    string.IsNullOrWhiteSpace(PublicKeySha1) ? null : TieHashes.NormalizeHex(HashType.Sha1, PublicKeySha1.Trim()), null, Sha1);
         }
         catch (TieHashFormatException e)
         {

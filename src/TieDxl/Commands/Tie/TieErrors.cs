@@ -14,36 +14,45 @@ internal static class TieErrors
     public const string ServiceError = "TieServiceError";
     public const string ConnectionLost = "TieConnectionLost";
     public const string InvalidArgument = "TieInvalidArgument";
-    public const string SendFailed = "TieSendFailed";
     public const string VerifyFailed = "TieVerifyFailed";
 
-    public static ErrorRecord FromException(Exception ex, object? target) => ex switch
+    /// <summary>
+    /// An error record for one failed item. The record's TargetObject is what the user passed in (so failed items
+    /// can be piped again); the message names the item by its hash and file name.
+    /// </summary>
+    public static ErrorRecord FromException(Exception ex, object? item)
     {
-        TieNotFoundException e => DxlErrors.Create(ReputationNotFound, ErrorCategory.ObjectNotFound, target, $"{Name(target)}: {e.Message}", e),
-        TieServiceUnavailableException e => DxlErrors.Create(ServiceUnavailable, ErrorCategory.ResourceUnavailable, target, $"{Name(target)}: {e.Message}", e,
+        var (target, name) = item switch
+        {
+            Pipeline.TieFileInput input => (input.Target, input.Describe()),
+            TieCertificateInput certificate => (certificate.Target, certificate.ToString()),
+            null => ((object?)null, "(input)"),
+            _ => (item, item.ToString() ?? "(input)"),
+        };
+        return Map(ex, target, name);
+    }
+
+    private static ErrorRecord Map(Exception ex, object? target, string name) => ex switch
+    {
+        TieNotFoundException e => DxlErrors.Create(ReputationNotFound, ErrorCategory.ObjectNotFound, target, $"{name}: {e.Message}", e),
+        TieServiceUnavailableException e => DxlErrors.Create(ServiceUnavailable, ErrorCategory.ResourceUnavailable, target, $"{name}: {e.Message}", e,
             "Check that a TIE server is connected to this fabric (Test-DxlFabric)."),
-        TieTimeoutException e => DxlErrors.Create(RequestTimeout, ErrorCategory.OperationTimeout, target, $"{Name(target)}: {e.Message}", e,
+        TieTimeoutException e => DxlErrors.Create(RequestTimeout, ErrorCategory.OperationTimeout, target, $"{name}: {e.Message}", e,
             "Raise -TimeoutSec or lower -ThrottleLimit; run Test-DxlFabric to check topic authorisation."),
-        TieMalformedResponseException e => DxlErrors.Create(MalformedResponse, ErrorCategory.InvalidResult, target, $"{Name(target)}: {e.Message}", e),
-        TieServiceErrorException e => DxlErrors.Create(ServiceError, ErrorCategory.InvalidResult, target, $"{Name(target)}: {e.Message}", e),
-        TieConnectionException e => DxlErrors.Create(ConnectionLost, ErrorCategory.ConnectionError, target, $"{Name(target)}: {e.Message}", e,
+        TieMalformedResponseException e => DxlErrors.Create(MalformedResponse, ErrorCategory.InvalidResult, target, $"{name}: {e.Message}", e),
+        TieServiceErrorException e => DxlErrors.Create(ServiceError, ErrorCategory.InvalidResult, target, $"{name}: {e.Message}", e),
+        TieConnectionException e => DxlErrors.Create(ConnectionLost, ErrorCategory.ConnectionError, target, $"{name}: {e.Message}", e,
             "The session reconnects by itself; run the command again for the failed items."),
-        TieHashFormatException e => DxlErrors.Create(Pipeline.TieFileInputResolver.InvalidHash, ErrorCategory.InvalidArgument, target, $"{Name(target)}: {e.Message}", e),
-        ArgumentException e => DxlErrors.Create(InvalidArgument, ErrorCategory.InvalidArgument, target, $"{Name(target)}: {e.Message}", e),
-        UnauthorizedAccessException e => DxlErrors.Create(Pipeline.TieFileInputResolver.FileUnreadable, ErrorCategory.PermissionDenied, target, $"{Name(target)}: cannot read the file: {e.Message}", e),
-        FileNotFoundException e => DxlErrors.Create(Pipeline.TieFileInputResolver.FileNotFound, ErrorCategory.ObjectNotFound, target, $"{Name(target)}: {e.Message}", e),
-        IOException e => DxlErrors.Create(Pipeline.TieFileInputResolver.FileUnreadable, ErrorCategory.ReadError, target, $"{Name(target)}: cannot read the file: {e.Message}", e),
-        CryptographicException e => DxlErrors.Create(Pipeline.TieFileInputResolver.FileUnreadable, ErrorCategory.ReadError, target, $"{Name(target)}: {e.Message}", e),
+        TieHashFormatException e => DxlErrors.Create(Pipeline.TieFileInputResolver.InvalidHash, ErrorCategory.InvalidArgument, target, $"{name}: {e.Message}", e),
+        ArgumentException e => DxlErrors.Create(InvalidArgument, ErrorCategory.InvalidArgument, target, $"{name}: {e.Message}", e),
+        UnauthorizedAccessException e => DxlErrors.Create(Pipeline.TieFileInputResolver.FileUnreadable, ErrorCategory.PermissionDenied, target, $"{name}: cannot read the file: {e.Message}", e),
+        FileNotFoundException e => DxlErrors.Create(Pipeline.TieFileInputResolver.FileNotFound, ErrorCategory.ObjectNotFound, target, $"{name}: {e.Message}", e),
+        IOException e => DxlErrors.Create(Pipeline.TieFileInputResolver.FileUnreadable, ErrorCategory.ReadError, target, $"{name}: cannot read the file: {e.Message}", e),
+        CryptographicException e => DxlErrors.Create(Pipeline.TieFileInputResolver.FileUnreadable, ErrorCategory.ReadError, target, $"{name}: {e.Message}", e),
         _ => DxlErrors.FromException(ex, target),
     };
 
     public static ErrorRecord FromProblem(Pipeline.TieInputProblem problem, object target) =>
         DxlErrors.Create(problem.ErrorId, problem.Category, target, problem.Message, problem.Exception);
 
-    private static string Name(object? target) => target switch
-    {
-        Pipeline.TieFileInput input => input.Describe(),
-        null => "(input)",
-        _ => target.ToString() ?? "(input)",
-    };
 }

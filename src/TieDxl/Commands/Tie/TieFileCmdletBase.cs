@@ -45,6 +45,7 @@ public abstract class TieFileCmdletBase : TieBulkCmdletBase
 
     /// <summary>Files to hash and look up; wildcards allowed.</summary>
     [Parameter(ParameterSetName = TieFileInputParameters.PathSet, Mandatory = true)]
+    [SupportsWildcards]
     [ValidateNotNullOrEmpty]
     public string[] Path { get; set; } = Array.Empty<string>();
 
