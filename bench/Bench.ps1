@@ -120,6 +120,8 @@ foreach ($broker in $Brokers) {
     Write-Step "2. Get-TieFileReputation in pwsh, hashes piped, TIE simulator ($broker)"
     $server = Start-Server $broker
     try {
+        # The TIE API alone (no PowerShell): what the cmdlet layer costs on top.
+        Invoke-BenchProgram @('lookups', '--config', $server.Config, '--broker', $broker, '--inflight', '1,64', '--count', "$([int](20000 / $Scale))")
         foreach ($throttle in 1, 64, 256) {
             $count = [int](20000 / $Scale)
             $r = Measure-Lookups $server.Config $count $throttle

@@ -62,6 +62,13 @@ switch (command)
         if (result.Failure is not null) return 1;
         break;
     }
+    case "lookups":
+    {
+        var config = Option("config", "");
+        foreach (var n in Option("inflight", "1,64").Split(',').Select(int.Parse))
+            Console.WriteLine("RESULT " + (await TieLookupBenchmark.RunAsync(Option("broker", "?"), config, n, int.Parse(Option("count", "20000")))).ToJson());
+        break;
+    }
     case "serve":
     {
         var broker = Option("broker", "fabric");
