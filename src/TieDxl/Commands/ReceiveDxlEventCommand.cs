@@ -60,22 +60,7 @@ public sealed class ReceiveDxlEventCommand : TieDxlCmdletBase
                 WriteVerbose($"Subscribed to '{topic}'.");
             }
 
-            while (true)
-            {
-                while (written < limit && _received.TryDequeue(out var message))
-                {
-                    WriteObject(message);
-                    written++;
-                }
-                if (written >= limit) break;
-                TimeSpan wait = Timeout.InfiniteTimeSpan;
-                if (deadline is { } d)
-                {
-                    wait = d - DateTime.UtcNow;
-                    if (wait <= TimeSpan.Zero) break;
-                }
-                WaitForPosted(wait);
-            }
+            written = StreamQueued(_received, limit, deadline);
         }
         finally
         {

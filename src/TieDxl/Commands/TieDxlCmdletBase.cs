@@ -128,6 +128,31 @@ public abstract class TieDxlCmdletBase : PSCmdlet, IDisposable
         return signalled;
     }
 
+    /// <summary>
+    /// Writes what other threads put in <paramref name="queue"/> as it arrives, until <paramref name="limit"/> items
+    /// were written, <paramref name="deadline"/> passed, or the pipeline stops. Returns how many were written.
+    /// </summary>
+    protected int StreamQueued<T>(ConcurrentQueue<T> queue, int limit, DateTime? deadline)
+    {
+        var written = 0;
+        while (true)
+        {
+            while (written < limit && queue.TryDequeue(out var item))
+            {
+                WriteObject(item);
+                written++;
+            }
+            if (written >= limit) return written;
+            var wait = Timeout.InfiniteTimeSpan;
+            if (deadline is { } d)
+            {
+                wait = d - DateTime.UtcNow;
+                if (wait <= TimeSpan.Zero) return written;
+            }
+            WaitForPosted(wait);
+        }
+    }
+
     protected void ThrowIfStopping()
     {
         if (_stop.IsCancellationRequested) throw new PipelineStoppedException();

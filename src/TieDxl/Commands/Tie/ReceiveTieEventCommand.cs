@@ -68,22 +68,7 @@ public sealed class ReceiveTieEventCommand : TieDxlCmdletBase
                 WriteVerbose($"Subscribed to {type} events.");
             }
 
-            while (true)
-            {
-                while (written < limit && _received.TryDequeue(out var received))
-                {
-                    WriteObject(received);
-                    written++;
-                }
-                if (written >= limit) break;
-                var wait = System.Threading.Timeout.InfiniteTimeSpan;
-                if (deadline is { } d)
-                {
-                    wait = d - DateTime.UtcNow;
-                    if (wait <= TimeSpan.Zero) break;
-                }
-                WaitForPosted(wait);
-            }
+            written = StreamQueued(_received, limit, deadline);
         }
         finally
         {
