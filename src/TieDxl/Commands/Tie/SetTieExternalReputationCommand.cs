@@ -121,7 +121,7 @@ public sealed class SetTieExternalReputationCommand : TieFileCmdletBase
                     return new ItemOutcome
                     {
                         Warnings = warnings,
-                        Error = DxlErrors.Create(TieErrors.VerifyFailed, ErrorCategory.OperationTimeout, input, $"{TieTargets.Describe(hashes, name)}: {reason}"),
+                        Error = DxlErrors.Create(TieErrors.VerifyFailed, ErrorCategory.OperationTimeout, input.Target, $"{TieTargets.Describe(hashes, name)}: {reason}"),
                         Output = PassThru ? new TieSetReputationResult("External", hashes, name, input.DisplayPath, trustLevel, TieSetReputationStatus.Failed, reason, before, false) : null,
                     };
                 }
@@ -137,21 +137,25 @@ public sealed class SetTieExternalReputationCommand : TieFileCmdletBase
             : null);
     }
 
-    /// <summary>Polls TIE until provider 15 shows the trust level that was sent.</summary>
+    /// <summary>
+    /// Polls TIE until provider 15 shows the trust level that was sent. Every lookup is bounded by the time left, and
+    /// a failed lookup is not a verdict: only the deadline is.
+    /// </summary>
     private async Task<bool> WaitForExternalAsync(TieHashes hashes, TrustLevel trustLevel, CancellationToken ct)
     {
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(VerifyTimeoutSec);
         var delay = TimeSpan.FromMilliseconds(100);
         while (true)
         {
+            var left = deadline - DateTime.UtcNow;
+            if (left <= TimeSpan.Zero) return false;
             try
             {
-                var now = await Tie.GetFileReputationAsync(hashes, Timeout, ct).ConfigureAwait(false);
+                var now = await Tie.GetFileReputationAsync(hashes, left < Timeout ? left : Timeout, ct).ConfigureAwait(false);
                 if (now.External?.TrustLevel == trustLevel) return true;
             }
-            catch (TieException) when (DateTime.UtcNow < deadline)
+            catch (TieException)
             {
-                // A transient failure is not a verdict; keep asking until the deadline.
             }
             if (DateTime.UtcNow + delay > deadline) return false;
             await Task.Delay(delay, ct).ConfigureAwait(false);
