@@ -47,7 +47,7 @@ Describe 'Start-DxlTestFabric and Stop-DxlTestFabric' {
         $Info.Session.State | Should -Be 'Connected'
         $Info.Session.ConfigPath | Should -Be $Info.ConfigPath
         (Get-DxlSession -Default).Id | Should -Be $Info.Session.Id
-        (Get-Content -Raw -LiteralPath $Info.ConfigPath) | Should -Match "127\.0\.0\.1;$($Info.Port);"
+        (Get-Content -Raw -LiteralPath $Info.ConfigPath) | Should -Match ";$($Info.Port);127\.0\.0\.1"
     }
 
     It 'counts the TIE requests and External reports its simulator handled' {
