@@ -237,6 +237,53 @@ Describe 'Get-TieFileReputation on <Kind>' -ForEach @(@{ Kind = 'Fabric' }, @{ K
         $err[3].Exception.Message | Should -Match 'directory'
     }
 
+    It 'reports unusable input ($null, a number, an object without hashes or path) as InvalidInput' {
+        $r = @($null, 42, [pscustomobject]@{ Foo = 1 }, $Seed.EicarMd5 | Get-TieFileReputation -ErrorAction SilentlyContinue -ErrorVariable err)
+        $r.Count | Should -Be 1
+        $r[0].MostSevere | Should -Be 'KnownMalicious'
+        $err.Count | Should -Be 3
+        @($err.FullyQualifiedErrorId) | Should -Be (@('InvalidInput,TieDxl.Commands.Tie.GetTieFileReputationCommand') * 3)
+        @($err | ForEach-Object { "$($_.CategoryInfo.Category)" }) | Should -Be (@('InvalidArgument') * 3)
+        $err[1].Exception.Message | Should -Match 'Int32'
+    }
+
+    It 'reports what TIE cannot find as TieReputationNotFound (ObjectNotFound) and goes on' {
+        $r = @(('0' * 64), $Seed.NotepadSha1, @{ md5 = $Seed.NotepadMd5; sha256 = $Seed.EicarSha256 } |
+                Get-TieFileReputation -ErrorAction SilentlyContinue -ErrorVariable err)
+        $r.Count | Should -Be 1
+        $r[0].Sha1 | Should -BeExactly $Seed.NotepadSha1
+        $err.Count | Should -Be 2
+        @($err.FullyQualifiedErrorId) | Should -Be (@('TieReputationNotFound,TieDxl.Commands.Tie.GetTieFileReputationCommand') * 2)
+        @($err | ForEach-Object { "$($_.CategoryInfo.Category)" }) | Should -Be @('ObjectNotFound', 'ObjectNotFound')
+    }
+
+    It 'reports a TIE that does not answer (TieRequestTimeout), answers garbage (TieMalformedResponse) or an error (TieServiceError) per item' {
+        $hashes = $Seed.NotepadMd5, $Seed.EicarMd5, $Seed.UnknownMd5
+        try {
+            $B.Simulator.Mode = 'NoReply'
+            $sw = [System.Diagnostics.Stopwatch]::StartNew()
+            $r1 = @($hashes | Get-TieFileReputation -TimeoutSec 1 -ErrorAction SilentlyContinue -ErrorVariable e1)
+            $sw.Stop()
+            $B.Simulator.Mode = 'Garbage'
+            $r2 = @($hashes | Get-TieFileReputation -TimeoutSec 5 -ErrorAction SilentlyContinue -ErrorVariable e2)
+            $B.Simulator.ErrorCode = 12
+            $B.Simulator.Mode = 'Error'
+            $r3 = @($hashes | Get-TieFileReputation -TimeoutSec 5 -ErrorAction SilentlyContinue -ErrorVariable e3)
+        }
+        finally { $B.Simulator.Mode = 'Normal' }
+        $r1.Count + $r2.Count + $r3.Count | Should -Be 0
+        @($e1.FullyQualifiedErrorId) | Should -Be (@('TieRequestTimeout,TieDxl.Commands.Tie.GetTieFileReputationCommand') * 3)
+        @($e1 | ForEach-Object { "$($_.CategoryInfo.Category)" }) | Should -Be (@('OperationTimeout') * 3)
+        "$($e1[1].TargetObject)" | Should -Match $Seed.EicarMd5
+        $sw.Elapsed.TotalSeconds | Should -BeLessThan 4 -Because 'the three lookups wait at the same time'
+        @($e2.FullyQualifiedErrorId) | Should -Be (@('TieMalformedResponse,TieDxl.Commands.Tie.GetTieFileReputationCommand') * 3)
+        @($e2 | ForEach-Object { "$($_.CategoryInfo.Category)" }) | Should -Be (@('InvalidResult') * 3)
+        @($e3.FullyQualifiedErrorId) | Should -Be (@('TieServiceError,TieDxl.Commands.Tie.GetTieFileReputationCommand') * 3)
+        $e3[0].Exception.Message | Should -Match 'error 12'
+        # And it works again.
+        (Get-TieFileReputation -Hash $Seed.EicarMd5 -ErrorAction Stop).MostSevere | Should -Be 'KnownMalicious'
+    }
+
     It 'keeps input order over 200 inputs with -ThrottleLimit 16, one request each' {
         $inputs = for ($i = 0; $i -lt 200; $i++) {
             switch ($i % 10) {
@@ -327,5 +374,13 @@ Describe 'Get-TieFileReputation on <Kind>' -ForEach @(@{ Kind = 'Fabric' }, @{ K
         # Import-Csv output goes back in: objects with Md5/Sha1/Sha256 properties.
         $again = @($rows | Get-TieFileReputation -ErrorAction Stop)
         $again.MostSevere | Should -Be @('KnownTrusted', 'KnownMalicious', 'Unknown')
+    }
+}
+
+Describe 'Get-TieFileReputation without a session' {
+    It 'stops with DxlNotConnected (ConnectionError)' {
+        @(Get-DxlSession).Count | Should -Be 0
+        $e = { Get-TieFileReputation -Hash $Seed.NotepadMd5 } | Should -Throw -ErrorId 'DxlNotConnected,TieDxl.Commands.Tie.GetTieFileReputationCommand' -PassThru
+        $e.CategoryInfo.Category | Should -Be 'ConnectionError'
     }
 }

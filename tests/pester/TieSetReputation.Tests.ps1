@@ -272,6 +272,32 @@ Describe 'Set-TieFileReputation on <Kind>' -ForEach @(@{ Kind = 'Fabric' }, @{ K
         $now.HasDefinitiveReputation | Should -BeFalse
     }
 
+    It 'in a non-interactive pwsh fails without -Confirm:$false and sets nothing, and sets with it' {
+        $f = New-TestFile 'child.exe'
+        $script = Join-Path $TestDrive "child-$Kind.ps1"
+        @'
+param($ModulePath, $ConfigPath, $Hash)
+Import-Module $ModulePath
+Connect-DxlFabric -ConfigPath $ConfigPath -TimeoutSec 30
+try {
+    Set-TieFileReputation -Sha256 $Hash -TrustLevel KnownMalicious -ErrorAction Stop
+    'FIRST: set'
+}
+catch { "FIRST: failed: $($_.Exception.Message)" }
+"AFTER FIRST: $((Get-TieFileReputation -Sha256 $Hash).Enterprise)"
+Set-TieFileReputation -Sha256 $Hash -TrustLevel KnownMalicious -Confirm:$false -ErrorAction Stop
+"AFTER SECOND: $((Get-TieFileReputation -Sha256 $Hash).Enterprise)"
+'@ | Set-Content -LiteralPath $script
+        $pwsh = Join-Path $PSHOME ($IsWindows ? 'pwsh.exe' : 'pwsh')
+        $out = & $pwsh -NoProfile -NonInteractive -File $script $ModulePath $B.ConfigPath $f.sha256 2>&1
+        $LASTEXITCODE | Should -Be 0 -Because "the child printed: $out"
+        $text = $out -join "`n"
+        $text | Should -Match 'FIRST: failed: .*NonInteractive'
+        $text | Should -Match 'AFTER FIRST: NotSet'
+        $text | Should -Match 'AFTER SECOND: KnownMalicious'
+        (Get-TieFileReputation -Sha256 $f.sha256 -ErrorAction Stop).Enterprise | Should -Be 'KnownMalicious'
+    }
+
     It 'sets nothing under -WhatIf' {
         $f = New-TestFile
         $requests = $B.TieRequests
