@@ -237,6 +237,13 @@ Describe 'Get-TieFileReputation on <Kind>' -ForEach @(@{ Kind = 'Fabric' }, @{ K
         $err[3].Exception.Message | Should -Match 'directory'
     }
 
+    It 'sums up in a verbose line and takes -Session by name' {
+        $v = @($Seed.NotepadMd5, 'bad', $Seed.EicarSha1 | Get-TieFileReputation -Session "get-$Kind" -Verbose -ErrorAction SilentlyContinue 4>&1 |
+                Where-Object { $_ -is [System.Management.Automation.VerboseRecord] })
+        "$($v[-1])" | Should -Match '^Get-TieFileReputation: 3 item\(s\), 1 failed'
+        { Get-TieFileReputation -Hash $Seed.NotepadMd5 -Session 'no-such-session' } | Should -Throw -ErrorId 'ParameterArgumentTransformationError,*'
+    }
+
     It 'reports unusable input ($null, a number, an object without hashes or path) as InvalidInput' {
         $r = @($null, 42, [pscustomobject]@{ Foo = 1 }, $Seed.EicarMd5 | Get-TieFileReputation -ErrorAction SilentlyContinue -ErrorVariable err)
         $r.Count | Should -Be 1
