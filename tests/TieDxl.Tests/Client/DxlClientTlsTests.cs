@@ -97,6 +97,22 @@ public sealed class DxlClientTlsTests : IDisposable
     }
 
     [Fact]
+    public async Task APlaintextMqttPortIsRefusedAndNothingWeakerIsTried()
+    {
+        using var plain = MosquittoBroker.StartPlainText();
+        var files = _pki.WriteClientFiles(Path.Combine(_folder, "plain"), new DxlTestConfigOptions { Port = plain.Port });
+        var config = DxlClientConfig.Load(files.ConfigPath);
+        config.ConnectRetries = 0;
+        config.ConnectTimeout = TimeSpan.FromSeconds(5);
+        await using var client = new DxlClient(config);
+
+        var error = await Assert.ThrowsAsync<DxlTlsException>(() => client.ConnectAsync());
+
+        Assert.False(client.IsConnected);
+        Assert.Contains("TLS", error.Message);
+    }
+
+    [Fact]
     public async Task APortWithNothingListeningIsAConnectionError()
     {
         var files = _pki.WriteClientFiles(Path.Combine(_folder, "closed"), new DxlTestConfigOptions { Port = MosquittoBroker.FreeLoopbackPort() });

@@ -13,7 +13,10 @@ public sealed class MosquittoBroker : IDisposable
     private readonly string _folder;
     private Process? _process;
 
-    public MosquittoBroker(string caFile, string certFile, string keyFile, int port = 0, int webSocketPort = 0)
+    /// <summary>A plaintext (no TLS) mosquitto listener: what a client must refuse to use.</summary>
+    public static MosquittoBroker StartPlainText() => new(null, null, null);
+
+    public MosquittoBroker(string? caFile, string? certFile, string? keyFile, int port = 0, int webSocketPort = 0)
     {
         _folder = Directory.CreateTempSubdirectory("tiedxl-mosquitto-").FullName;
         Port = port == 0 ? FreeLoopbackPort() : port;
@@ -26,10 +29,7 @@ public sealed class MosquittoBroker : IDisposable
             "allow_anonymous true",
             "user root",
             $"listener {Port} 127.0.0.1",
-            $"cafile {caFile}",
-            $"certfile {certFile}",
-            $"keyfile {keyFile}",
-            "require_certificate true",
+            caFile is null ? "" : $"cafile {caFile}\ncertfile {certFile}\nkeyfile {keyFile}\nrequire_certificate true",
             webSocketPort == 0 ? "" : $"listener {webSocketPort} 127.0.0.1\nprotocol websockets\ncafile {caFile}\ncertfile {certFile}\nkeyfile {keyFile}\nrequire_certificate true",
             "max_packet_size 2000000",
             "log_dest stderr",
