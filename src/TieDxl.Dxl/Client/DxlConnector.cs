@@ -168,6 +168,12 @@ internal sealed class DxlConnector(DxlClientConfig config, IMqttClient mqtt, Dxl
             return new DxlTlsException($"{where}: the broker accepted TLS but closed the connection before answering CONNECT. " +
                                        "It most likely refused this client's certificate (untrusted issuer, revoked, expired, or none).", e);
 
+        // Reset before the broker presented any certificate: the other end did not answer the TLS ClientHello as a TLS
+        // server would (a plaintext MQTT listener resets on it).
+        if (!_brokerCertificateAccepted && HasSocketError(e, SocketError.ConnectionReset))
+            return new DxlTlsException($"{where}: the connection was reset during the TLS handshake, before the broker presented a certificate. " +
+                                       "The port probably does not speak TLS (a plaintext MQTT port?). DXL requires TLS; nothing weaker is tried.", e);
+
         for (var inner = e; inner is not null; inner = inner.InnerException)
         {
             switch (inner)
