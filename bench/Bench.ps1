@@ -93,20 +93,21 @@ $Script
 $LookupScript = @'
 $hashes = [string[]]::new(__COUNT__)
 for ($i = 0; $i -lt $hashes.Length; $i++) { $hashes[$i] = '{0:x32}' -f ($i + 1) }
+$log = [System.IO.Path]::GetTempFileName()
+# Warm-up pass, as the ceiling has: the JIT tiers up over the first ~20,000 lookups of a process.
+if (__WARM__) { $null = ($hashes[0..([math]::Min($hashes.Length, 20000) - 1)] | Get-TieFileReputation -ThrottleLimit 64 | Measure-Object) }
 $watch = [System.Diagnostics.Stopwatch]::StartNew()
-$stats = $null
-$n = 0
-$hashes | Get-TieFileReputation -ThrottleLimit __THROTTLE__ -Verbose 4>&1 | ForEach-Object {
-    if ($_ -is [System.Management.Automation.VerboseRecord]) { if ($_.Message -match 'p50 ([\d.]+) ms, p99 ([\d.]+) ms') { $stats = $Matches } }
-    else { $n++ }
-}
+# A compiled consumer (Measure-Object) so the figure is the cmdlet's, not a script block's; the closing -Verbose line
+# (rate, latency percentiles) goes to a file.
+$n = ($hashes | Get-TieFileReputation -ThrottleLimit __THROTTLE__ -Verbose 4> $log | Measure-Object).Count
 $watch.Stop()
-[pscustomobject]@{ Count = $n; Seconds = $watch.Elapsed.TotalSeconds; P50 = [double]$stats[1]; P99 = [double]$stats[2]
+$stats = (Get-Content $log | Select-String 'p50 ([\d.]+) ms, p99 ([\d.]+) ms' | Select-Object -Last 1).Matches[0].Groups
+Remove-Item $log
+[pscustomobject]@{ Count = $n; Seconds = $watch.Elapsed.TotalSeconds; P50 = [double]$stats[1].Value; P99 = [double]$stats[2].Value
     PeakMb = [math]::Round((Get-Process -Id $PID).PeakWorkingSet64 / 1MB) } | ConvertTo-Json -Compress
 '@
-
-function Measure-Lookups([string] $Config, [int] $Count, [int] $Throttle) {
-    $script = $LookupScript.Replace('__COUNT__', "$Count").Replace('__THROTTLE__', "$Throttle")
+function Measure-Lookups([string] $Config, [int] $Count, [int] $Throttle, [switch] $Cold) {
+    $script = $LookupScript.Replace('__COUNT__', "$Count").Replace('__THROTTLE__', "$Throttle").Replace('__WARM__', ($Cold ? '$false' : '$true'))
     Invoke-Pwsh $script $Config
 }
 
@@ -130,6 +131,8 @@ foreach ($broker in $Brokers) {
             $Summary["$broker pipeline $throttle"] = $r.Count / $r.Seconds
             $Summary["$broker p50 $throttle"] = $r.P50
         }
+        $r = Measure-Lookups $server.Config ([int](20000 / $Scale)) 64 -Cold
+        Add-Row 'pipeline' $broker 'ThrottleLimit 64, cold process' $r.Count ([math]::Round($r.Seconds, 2)) ([math]::Round($r.Count / $r.Seconds)) $r.P50 $r.P99 $r.PeakMb 'first pass of a fresh pwsh: JIT warming up'
         # The performance notes' thread-pool setting, measured inside pwsh before anyone recommends it.
         foreach ($throttle in 1, 64) {
             $env:DOTNET_ThreadPool_UnfairSemaphoreSpinLimit = '0'
@@ -214,10 +217,16 @@ function Measure-Median([scriptblock] $Action, [int] $Runs) {
 }
 $runs = $Quick ? 3 : 7
 $bare = Measure-Median { & $Pwsh -NoProfile -NonInteractive -Command '1' | Out-Null } $runs
+# The first Import-Module of a session pays for PowerShell's module machinery whatever the module: an empty one shows it.
+$emptyModule = Join-Path $ResultsDir 'Empty.psm1'
+Set-Content -Path $emptyModule -Value '# empty'
+$empty = Measure-Median { & $Pwsh -NoProfile -NonInteractive -Command "Import-Module '$emptyModule'" | Out-Null } $runs
 $withModule = Measure-Median { & $Pwsh -NoProfile -NonInteractive -Command "Import-Module '$Module'" | Out-Null } $runs
 Add-Row 'startup' '-' 'pwsh -c 1 (baseline)' $runs ([math]::Round($bare / 1000, 3)) $null $null $null $null 'median'
-Add-Row 'startup' '-' 'pwsh + Import-Module TieDxl' $runs ([math]::Round($withModule / 1000, 3)) $null $null $null $null "median; import adds $([math]::Round($withModule - $bare)) ms"
+Add-Row 'startup' '-' 'pwsh + Import-Module of an empty module' $runs ([math]::Round($empty / 1000, 3)) $null $null $null $null "median; module machinery adds $([math]::Round($empty - $bare)) ms"
+Add-Row 'startup' '-' 'pwsh + Import-Module TieDxl' $runs ([math]::Round($withModule / 1000, 3)) $null $null $null $null "median; adds $([math]::Round($withModule - $bare)) ms to bare pwsh, $([math]::Round($withModule - $empty)) ms to an empty module"
 $Summary['import ms'] = $withModule - $bare
+$Summary['import over empty ms'] = $withModule - $empty
 foreach ($broker in $Brokers) {
     $server = Start-Server $broker
     try {
@@ -252,7 +261,7 @@ $targets = foreach ($broker in $Brokers) {
 $targets += [pscustomobject]@{ Target = 'sequential p50 <= 0.5 ms over mosquitto with TLS (ThrottleLimit 1)'
     Measured = '{0:N3} ms' -f $Summary['mosquitto p50 1']; Met = $Summary['mosquitto p50 1'] -le 0.5 }
 $targets += [pscustomobject]@{ Target = 'Import-Module adds < 150 ms'
-    Measured = '{0:N0} ms' -f $Summary['import ms']; Met = $Summary['import ms'] -lt 150 }
+    Measured = '{0:N0} ms over bare pwsh ({1:N0} ms over importing an empty module)' -f $Summary['import ms'], $Summary['import over empty ms']; Met = $Summary['import ms'] -lt 150 }
 $targets | Format-Table -AutoSize | Out-String -Width 200 | Write-Host
 
 # ---------------------------------------------------------------------------------------------------------------
