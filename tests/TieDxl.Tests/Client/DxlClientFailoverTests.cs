@@ -85,6 +85,23 @@ public sealed class DxlClientFailoverTests : IDisposable
     }
 
     [Fact]
+    public async Task AWebSocketBrokerIsReachedThroughTheConfiguredHttpProxy()
+    {
+        var broker = StartBroker(webSocketPort: MosquittoBroker.FreeLoopbackPort());
+        using var proxy = new ConnectProxy();
+        var config = Config();
+        config.WebSocketBrokers.Add(new DxlBroker("ws", "127.0.0.1", broker.WebSocketPort, IsWebSocket: true));
+        config.Proxy = new DxlProxy("127.0.0.1", proxy.Port);
+        await using var client = new DxlClient(config);
+
+        await client.ConnectAsync();
+        await client.PingReplyTopicAsync(TimeSpan.FromSeconds(10));
+
+        Assert.True(proxy.Tunnels >= 1, "the connection went through the proxy");
+        Assert.Contains(proxy.Requests, r => r.StartsWith($"CONNECT 127.0.0.1:{broker.WebSocketPort}", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task AWebSocketBrokerCarriesRequestsOverWss()
     {
         var broker = StartBroker(webSocketPort: MosquittoBroker.FreeLoopbackPort());
