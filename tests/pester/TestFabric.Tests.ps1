@@ -149,6 +149,7 @@ Describe 'Start-DxlTestFabric options' {
         $e = { Start-DxlTestFabric -SeedPath $missing } | Should -Throw -ErrorId 'DxlSeedFileNotFound,*' -PassThru
         $e.CategoryInfo.Category | Should -Be 'ObjectNotFound'
         $e.TargetObject | Should -Be $missing
+        { Start-DxlTestFabric -NoTieSimulator -SeedPath $missing } | Should -Throw -ErrorId 'DxlSeedWithoutSimulator,*'
         @(Get-DxlSession).Count | Should -Be 0
         $info = Start-DxlTestFabric -Name busy -ErrorAction Stop
         $info | Should -Not -BeNullOrEmpty

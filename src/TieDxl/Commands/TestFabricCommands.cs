@@ -92,6 +92,9 @@ public sealed class StartDxlTestFabricCommand : TieDxlCmdletBase
             SeedFile = SeedPath is null ? null : SessionState.Path.GetUnresolvedProviderPathFromPSPath(SeedPath),
             Folder = OutputFolder is null ? null : SessionState.Path.GetUnresolvedProviderPathFromPSPath(OutputFolder),
         };
+        if (NoTieSimulator && options.SeedFile is not null)
+            ThrowError("DxlSeedWithoutSimulator", ErrorCategory.InvalidArgument, SeedPath,
+                "-SeedPath seeds the TIE simulator, which -NoTieSimulator leaves out: use one or the other.");
         if (options.SeedFile is { } seed && !File.Exists(seed))
             ThrowError("DxlSeedFileNotFound", ErrorCategory.ObjectNotFound, seed, $"Seed file '{seed}' does not exist.");
 
