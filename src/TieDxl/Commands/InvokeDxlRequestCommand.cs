@@ -48,16 +48,7 @@ public sealed class InvokeDxlRequestCommand : TieDxlCmdletBase
 
     protected override void ProcessRecord()
     {
-        byte[] bytes;
-        try
-        {
-            bytes = Infrastructure.Payload.ToBytes(Payload, AsJson.IsPresent);
-        }
-        catch (Exception ex) when (ex is ArgumentException or FormatException)
-        {
-            WriteError(DxlErrors.InvalidPayload, ErrorCategory.InvalidArgument, Payload, ex.Message, ex);
-            return;
-        }
+        if (!TryGetPayloadBytes(Payload, AsJson.IsPresent, out var bytes)) return;
 
         var timeout = TimeSpan.FromSeconds(TimeoutSec);
         var request = new DxlRequest(Topic, bytes);

@@ -35,16 +35,7 @@ public sealed class SendDxlEventCommand : TieDxlCmdletBase
 
     protected override void ProcessRecord()
     {
-        byte[] bytes;
-        try
-        {
-            bytes = Infrastructure.Payload.ToBytes(Payload, AsJson.IsPresent);
-        }
-        catch (Exception ex) when (ex is ArgumentException or FormatException)
-        {
-            WriteError(DxlErrors.InvalidPayload, ErrorCategory.InvalidArgument, Payload, ex.Message, ex);
-            return;
-        }
+        if (!TryGetPayloadBytes(Payload, AsJson.IsPresent, out var bytes)) return;
 
         if (!ShouldProcess($"topic '{Topic}' ({Infrastructure.Payload.Describe(bytes)}) via {_session.Name}", "Send DXL event")) return;
 

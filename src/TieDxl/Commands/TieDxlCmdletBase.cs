@@ -128,28 +128,19 @@ public abstract class TieDxlCmdletBase : PSCmdlet, IDisposable
         return signalled;
     }
 
-    /// <summary>
-    /// Writes what other threads put in <paramref name="queue"/> as it arrives, until <paramref name="limit"/> items
-    /// were written, <paramref name="deadline"/> passed, or the pipeline stops. Returns how many were written.
-    /// </summary>
-    protected int StreamQueued<T>(ConcurrentQueue<T> queue, int limit, DateTime? deadline)
+    /// <summary>Converts a -Payload value to bytes, or writes a DxlInvalidPayload error for it and returns false.</summary>
+    private protected bool TryGetPayloadBytes(object? payload, bool asJson, out byte[] bytes)
     {
-        var written = 0;
-        while (true)
+        try
         {
-            while (written < limit && queue.TryDequeue(out var item))
-            {
-                WriteObject(item);
-                written++;
-            }
-            if (written >= limit) return written;
-            var wait = Timeout.InfiniteTimeSpan;
-            if (deadline is { } d)
-            {
-                wait = d - DateTime.UtcNow;
-                if (wait <= TimeSpan.Zero) return written;
-            }
-            WaitForPosted(wait);
+            bytes = Infrastructure.Payload.ToBytes(payload, asJson);
+            return true;
+        }
+        catch (Exception ex) when (ex is ArgumentException or FormatException)
+        {
+            WriteError(DxlErrors.InvalidPayload, ErrorCategory.InvalidArgument, payload, ex.Message, ex);
+            bytes = Array.Empty<byte>();
+            return false;
         }
     }
 

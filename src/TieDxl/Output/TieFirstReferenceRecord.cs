@@ -25,4 +25,12 @@ public sealed class TieFirstReferenceRecord
     public int? TotalCount { get; }
 
     public override string ToString() => $"{AgentGuid} @ {Date:u}";
+
+    /// <summary>One record per system, with a warning when -QueryLimit cut the list.</summary>
+    internal static (TieFirstReferenceRecord[] Records, string? Warning) From(TieFirstReferences references, string subject, string? name)
+    {
+        var records = references.Agents.Select(a => new TieFirstReferenceRecord(a, subject, name, references.TotalCount)).ToArray();
+        var warning = references.IsTruncated ? $"{subject}: {references.TotalCount} systems in all, {records.Length} shown (raise -QueryLimit)." : null;
+        return (records, warning);
+    }
 }

@@ -83,12 +83,8 @@ public sealed class GetTieCertificateFirstReferenceCommand : TieCertificateCmdle
         Enqueue(input, async ct =>
         {
             var references = await Tie.GetCertificateFirstReferencesAsync(input.Sha1, input.PublicKeySha1, limit, Timeout, ct).ConfigureAwait(false);
-            var records = references.Agents.Select(a => new TieFirstReferenceRecord(a, input.ToString(), input.Subject, references.TotalCount)).ToArray();
-            return new ItemOutcome
-            {
-                Output = records,
-                Warnings = references.IsTruncated ? [$"{input}: {references.TotalCount} systems in all, {records.Length} shown (raise -QueryLimit)."] : null,
-            };
+            var (records, warning) = TieFirstReferenceRecord.From(references, input.ToString(), input.Subject);
+            return new ItemOutcome { Output = records, Warnings = warning is null ? null : [warning] };
         });
     }
 }

@@ -24,13 +24,8 @@ public sealed class GetTieFileFirstReferenceCommand : TieFileCmdletBase
         {
             var hashes = input.Hashes ?? await FileHasher.HashAsync(input.FilePath!, ct).ConfigureAwait(false);
             var references = await Tie.GetFileFirstReferencesAsync(hashes, limit, Timeout, ct).ConfigureAwait(false);
-            var subject = TieTargets.Describe(hashes, input.Name);
-            var records = references.Agents.Select(a => new TieFirstReferenceRecord(a, subject, input.Name, references.TotalCount)).ToArray();
-            return new ItemOutcome
-            {
-                Output = records,
-                Warnings = references.IsTruncated ? [$"{subject}: {references.TotalCount} systems in all, {records.Length} shown (raise -QueryLimit)."] : null,
-            };
+            var (records, warning) = TieFirstReferenceRecord.From(references, TieTargets.Describe(hashes, input.Name), input.Name);
+            return new ItemOutcome { Output = records, Warnings = warning is null ? null : [warning] };
         });
     }
 }
