@@ -282,18 +282,47 @@ public sealed partial class DxlClient : IAsyncDisposable
             QualityOfServiceLevel = MqttQualityOfServiceLevel.AtMostOnce,
             Retain = false,
         };
+        cancellationToken.ThrowIfCancellationRequested();
         Interlocked.Increment(ref _publishesInFlight);
+        var write = _mqtt.PublishAsync(applicationMessage, CancellationToken.None);
+        // Counted until the write itself ends, even when the caller stopped waiting for it.
+        _ = write.ContinueWith(static (_, state) =>
+        {
+            var client = (DxlClient)state!;
+            if (Interlocked.Decrement(ref client._publishesInFlight) == 0) client._publishesDrained.Set();
+        }, this, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
         try
         {
-            await _mqtt.PublishAsync(applicationMessage, cancellationToken).ConfigureAwait(false);
+            await AwaitWriteAsync(write, cancellationToken).ConfigureAwait(false);
         }
         catch (Exception e) when (e is MqttCommunicationException or InvalidOperationException or ObjectDisposedException or IOException)
         {
             throw new DxlConnectionException($"The message for '{topic}' could not be sent: {e.Message}", e);
         }
-        finally
+    }
+
+    /// <summary>
+    /// Waits for an MQTT write that was started without the caller's token (MQTTnet bounds it by its own timeout and by the connection). MQTTnet
+    /// aborts a cancelled write mid-packet, and half a TLS record on the shared connection breaks it for every other
+    /// request (the broker answers with a bad_record_mac alert). So the caller's token only abandons the wait: the
+    /// write finishes in the background and its failure, if any, is observed here.
+    /// </summary>
+    private static async Task AwaitWriteAsync(Task write, CancellationToken cancellationToken)
+    {
+        if (!cancellationToken.CanBeCanceled || write.IsCompleted)
         {
-            if (Interlocked.Decrement(ref _publishesInFlight) == 0) _publishesDrained.Set();
+            await write.ConfigureAwait(false);
+            return;
+        }
+        try
+        {
+            await write.WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested && !write.IsCompleted)
+        {
+            _ = write.ContinueWith(static t => _ = t.Exception, CancellationToken.None,
+                TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+            throw;
         }
     }
 
@@ -312,7 +341,8 @@ public sealed partial class DxlClient : IAsyncDisposable
         var options = new MqttClientSubscribeOptionsBuilder().WithTopicFilter(topic, MqttQualityOfServiceLevel.AtMostOnce).Build();
         try
         {
-            await _mqtt.SubscribeAsync(options, cancellationToken).ConfigureAwait(false);
+            cancellationToken.ThrowIfCancellationRequested();
+            await AwaitWriteAsync(_mqtt.SubscribeAsync(options, CancellationToken.None), cancellationToken).ConfigureAwait(false);
         }
         catch (Exception e) when (e is MqttCommunicationException or InvalidOperationException)
         {
@@ -325,7 +355,8 @@ public sealed partial class DxlClient : IAsyncDisposable
         if (!_mqtt.IsConnected) return;
         try
         {
-            await _mqtt.UnsubscribeAsync(new MqttClientUnsubscribeOptionsBuilder().WithTopicFilter(topic).Build(), cancellationToken).ConfigureAwait(false);
+            cancellationToken.ThrowIfCancellationRequested();
+            await AwaitWriteAsync(_mqtt.UnsubscribeAsync(new MqttClientUnsubscribeOptionsBuilder().WithTopicFilter(topic).Build(), CancellationToken.None), cancellationToken).ConfigureAwait(false);
         }
         catch (Exception e) when (e is MqttCommunicationException or InvalidOperationException)
         {

@@ -54,6 +54,40 @@ public sealed class DxlClientMosquittoTests(MosquittoEnvironment env) : IClassFi
     }
 
     [Fact]
+    public async Task CancellingRequestsMidWriteLeavesTheSharedConnectionIntact()
+    {
+        // Ctrl+C on a bulk cmdlet cancels hundreds of requests while their envelopes are being written. A write
+        // aborted half-way leaves half a TLS record on the connection every other request shares.
+        var topic = UniqueTopic("echo");
+        await using var service = await env.ConnectAsync();
+        await service.RegisterServiceAsync(EchoService(topic));
+        await using var client = await env.ConnectAsync();
+        var states = new ConcurrentQueue<DxlConnectionState>();
+        client.StateChanged += (_, state) => states.Enqueue(state);
+        var payload = new byte[200_000];
+
+        var cancelled = 0;
+        for (var round = 0; round < 8; round++)
+        {
+            using var stop = new CancellationTokenSource(TimeSpan.FromMilliseconds(2 + round * 3));
+            var requests = Enumerable.Range(0, 100)
+                .Select(_ => client.RequestAsync(new DxlRequest(topic, payload), TimeSpan.FromSeconds(30), stop.Token))
+                .ToArray();
+            foreach (var request in requests)
+            {
+                try { await request; }
+                catch (OperationCanceledException) { cancelled++; }
+            }
+        }
+
+        Assert.True(cancelled > 0, "no request was cancelled: the test did not exercise a cancelled write");
+        var response = await client.RequestAsync(new DxlRequest(topic, Encoding.UTF8.GetBytes("still here")), TimeSpan.FromSeconds(10));
+        Assert.Equal("still here", response.PayloadText);
+        Assert.Empty(states);
+        Assert.True(client.IsConnected);
+    }
+
+    [Fact]
     public async Task AServiceErrorBecomesATypedException()
     {
         var topic = UniqueTopic("failing");

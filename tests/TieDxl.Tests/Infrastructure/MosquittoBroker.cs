@@ -12,6 +12,7 @@ public sealed class MosquittoBroker : IDisposable
 {
     private readonly string _folder;
     private Process? _process;
+    private readonly System.Collections.Concurrent.ConcurrentQueue<string> _log = new();
 
     /// <summary>A plaintext (no TLS) mosquitto listener: what a client must refuse to use.</summary>
     public static MosquittoBroker StartPlainText() => new(null, null, null);
@@ -44,6 +45,9 @@ public sealed class MosquittoBroker : IDisposable
     public string ConfigFile { get; }
     public bool IsRunning => _process is { HasExited: false };
 
+    /// <summary>What mosquitto wrote to stderr (errors and warnings), for failure messages.</summary>
+    public string Log => string.Join('\n', _log);
+
     public static string Executable()
     {
         foreach (var candidate in new[] { "/usr/sbin/mosquitto", "/usr/bin/mosquitto", "/usr/local/sbin/mosquitto", "/usr/local/bin/mosquitto" })
@@ -66,7 +70,7 @@ public sealed class MosquittoBroker : IDisposable
             UseShellExecute = false,
         };
         _process = Process.Start(info) ?? throw new InvalidOperationException("mosquitto did not start");
-        _process.ErrorDataReceived += (_, _) => { };
+        _process.ErrorDataReceived += (_, e) => { if (e.Data is { } line) _log.Enqueue(line); };
         _process.BeginErrorReadLine();
         _process.BeginOutputReadLine();
         WaitUntilListening(TimeSpan.FromSeconds(10));
@@ -82,25 +86,35 @@ public sealed class MosquittoBroker : IDisposable
         _process = null;
     }
 
+    /// <summary>Waits until every listener accepts: mosquitto opens the websockets one after the MQTT one.</summary>
     private void WaitUntilListening(TimeSpan timeout)
     {
         var deadline = DateTime.UtcNow + timeout;
-        while (DateTime.UtcNow < deadline)
+        foreach (var port in WebSocketPort == 0 ? new[] { Port } : new[] { Port, WebSocketPort })
         {
-            if (_process!.HasExited)
-                throw new InvalidOperationException($"mosquitto exited at start with code {_process.ExitCode} (config {ConfigFile})");
-            try
+            while (!Accepts(port))
             {
-                using var socket = new Socket(SocketType.Stream, ProtocolType.Tcp);
-                socket.Connect(IPAddress.Loopback, Port);
-                return;
-            }
-            catch (SocketException)
-            {
+                if (_process!.HasExited)
+                    throw new InvalidOperationException($"mosquitto exited at start with code {_process.ExitCode} (config {ConfigFile}): {Log}");
+                if (DateTime.UtcNow >= deadline)
+                    throw new TimeoutException($"mosquitto did not listen on 127.0.0.1:{port} within {timeout.TotalSeconds} s: {Log}");
                 Thread.Sleep(50);
             }
         }
-        throw new TimeoutException($"mosquitto did not listen on 127.0.0.1:{Port} within {timeout.TotalSeconds} s");
+    }
+
+    private static bool Accepts(int port)
+    {
+        try
+        {
+            using var socket = new Socket(SocketType.Stream, ProtocolType.Tcp);
+            socket.Connect(IPAddress.Loopback, port);
+            return true;
+        }
+        catch (SocketException)
+        {
+            return false;
+        }
     }
 
     public static int FreeLoopbackPort()
