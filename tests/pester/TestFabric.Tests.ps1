@@ -131,17 +131,17 @@ Describe 'Start-DxlTestFabric options' {
     }
 
     It 'adds -ResponseDelayMs to every TIE answer' {
-        $null = Start-DxlTestFabric -ResponseDelayMs 400 -ErrorAction Stop
+        $null = Start-DxlTestFabric -ResponseDelayMs 800 -ErrorAction Stop
         $sw = [System.Diagnostics.Stopwatch]::StartNew()
         $null = Get-TieFileReputation -Hash $Seed.NotepadMd5 -ErrorAction Stop
         $sw.Stop()
-        $sw.Elapsed.TotalMilliseconds | Should -BeGreaterOrEqual 390
-        # Concurrent lookups overlap their delays.
+        $sw.Elapsed.TotalMilliseconds | Should -BeGreaterOrEqual 790
+        # Concurrent lookups overlap their delays: one after another they would take 6.4 s.
         $sw.Restart()
         $r = @(1..8 | ForEach-Object { New-TieTestHash } | Get-TieFileReputation -ThrottleLimit 8 -ErrorAction Stop)
         $sw.Stop()
         $r.Count | Should -Be 8
-        $sw.Elapsed.TotalSeconds | Should -BeLessThan 2.5
+        $sw.Elapsed.TotalSeconds | Should -BeLessThan 4
     }
 
     It 'refuses a missing -SeedPath (DxlSeedFileNotFound) and a -Name already in use, starting nothing' {
