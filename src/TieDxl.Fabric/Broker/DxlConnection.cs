@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Net;
 using System.Security.Cryptography.X509Certificates;
 
@@ -18,6 +19,9 @@ public sealed class DxlConnection
 
     /// <summary>Lower-case SHA-1 thumbprint of the client certificate.</summary>
     public string CanonicalId { get; }
+
+    /// <summary>The MQTT topic filters this connection is subscribed to (broker/subs and topicquery count them).</summary>
+    internal ConcurrentDictionary<string, byte> Subscriptions { get; } = new(StringComparer.Ordinal);
 
     /// <summary>"&lt;thumbprint&gt;:&lt;uuid&gt;", also used as the MQTT client id inside the broker.</summary>
     public string InstanceId { get; }

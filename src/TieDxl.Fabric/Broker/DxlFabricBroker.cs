@@ -13,6 +13,9 @@ namespace TieDxl.Fabric.Broker;
 /// An in-process DXL broker on MQTTnet.Server that behaves like the OpenDXL broker where a client can see it:
 /// mutual TLS with the fabric's CAs, source-id stamping (envelope version 3), the service registry, routing of
 /// each request to one service instance, the "unable to locate service" error, and client/broker id filters.
+/// Broker services (spec §5.4): service registry register/unregister/query, broker health, broker registry query,
+/// client registry query, subscription count (broker/subs) and topic query. Not simulated: bridges to other brokers,
+/// multi-tenancy, test mode and the 0x80000002 overload error.
 /// </summary>
 public sealed class DxlFabricBroker : IAsyncDisposable
 {
@@ -26,6 +29,8 @@ public sealed class DxlFabricBroker : IAsyncDisposable
     public const string HealthTopic = "/mcafee/service/dxl/broker/health";
     public const string BrokerRegistryQueryTopic = "/mcafee/service/dxl/brokerregistry/query";
     public const string ClientRegistryQueryTopic = "/mcafee/service/dxl/clientregistry/query";
+    public const string SubscriptionCountTopic = "/mcafee/service/dxl/broker/subs";
+    public const string TopicQueryTopic = "/mcafee/service/dxl/brokerregistry/topicquery";
     public const string RegisterEventTopic = "/mcafee/event/dxl/svcregistry/register";
     public const string UnregisterEventTopic = "/mcafee/event/dxl/svcregistry/unregister";
 
@@ -59,6 +64,16 @@ public sealed class DxlFabricBroker : IAsyncDisposable
         _server.InterceptingPublishAsync += OnInterceptingPublishAsync;
         _server.InterceptingClientEnqueueAsync += OnInterceptingEnqueueAsync;
         _server.ApplicationMessageNotConsumedAsync += OnNotConsumedAsync;
+        _server.ClientSubscribedTopicAsync += e =>
+        {
+            if (e.ClientId is not null && _connections.TryGetValue(e.ClientId, out var c)) c.Subscriptions.TryAdd(e.TopicFilter.Topic, 0);
+            return Task.CompletedTask;
+        };
+        _server.ClientUnsubscribedTopicAsync += e =>
+        {
+            if (e.ClientId is not null && _connections.TryGetValue(e.ClientId, out var c)) c.Subscriptions.TryRemove(e.TopicFilter, out _);
+            return Task.CompletedTask;
+        };
     }
 
     public DxlFabricBrokerOptions Options { get; }
@@ -424,6 +439,8 @@ public sealed class DxlFabricBroker : IAsyncDisposable
             case HealthTopic:
             case BrokerRegistryQueryTopic:
             case ClientRegistryQueryTopic:
+            case SubscriptionCountTopic:
+            case TopicQueryTopic:
                 break;
             default:
                 return false;
@@ -467,6 +484,16 @@ public sealed class DxlFabricBroker : IAsyncDisposable
                 case BrokerRegistryQueryTopic:
                     var wanted = GetString(root, "brokerGuid");
                     await RespondAsync(request, BrokerRegistryJson(string.IsNullOrEmpty(wanted) || wanted == BrokerGuid)).ConfigureAwait(false);
+                    return true;
+                case SubscriptionCountTopic:
+                    // Broadcast to every broker: one with nothing to say (no topic) stays silent, never "not found".
+                    var subscribed = GetString(root, "topic");
+                    if (!string.IsNullOrEmpty(subscribed))
+                        await RespondAsync(request, SubscriptionCountJson(subscribed)).ConfigureAwait(false);
+                    return true;
+                case TopicQueryTopic:
+                    var queried = GetString(root, "brokerGuid");
+                    await RespondAsync(request, TopicQueryJson(string.IsNullOrEmpty(queried) || queried == BrokerGuid, root)).ConfigureAwait(false);
                     return true;
                 default: // ClientRegistryQueryTopic: "{}" when connected here, no answer otherwise.
                     var client = GetString(root, "clientGuid");
@@ -526,6 +553,57 @@ public sealed class DxlFabricBroker : IAsyncDisposable
 
     private static string? GetString(JsonElement root, string name) =>
         root.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.String ? v.GetString() : null;
+
+    /// <summary><c>{"count":n}</c>: the subscriptions on this broker whose filter matches <paramref name="topic"/>.</summary>
+    private byte[] SubscriptionCountJson(string topic)
+    {
+        var count = 0;
+        foreach (var connection in _connections.Values)
+        {
+            foreach (var filter in connection.Subscriptions.Keys)
+            {
+                if (MqttTopicFilterComparer.Compare(topic, filter) == MqttTopicFilterCompareResult.IsMatch) count++;
+            }
+        }
+        return CountJson(count, exists: null);
+    }
+
+    /// <summary>
+    /// <c>{"count":n,"exists":b}</c>: how many distinct topic filters the broker has subscribers for, and whether every
+    /// queried topic is one of them (exact filters, as the OpenDXL broker's topic registry compares them). Another
+    /// broker's GUID: this fabric knows none, so 0 and false.
+    /// </summary>
+    private byte[] TopicQueryJson(bool self, JsonElement root)
+    {
+        var filters = new HashSet<string>(StringComparer.Ordinal);
+        if (self)
+        {
+            foreach (var connection in _connections.Values)
+                filters.UnionWith(connection.Subscriptions.Keys);
+        }
+        var exists = self;
+        if (root.TryGetProperty("topics", out var topics) && topics.ValueKind == JsonValueKind.Array)
+        {
+            foreach (var t in topics.EnumerateArray())
+            {
+                if (t.ValueKind != JsonValueKind.String || !filters.Contains(t.GetString()!)) exists = false;
+            }
+        }
+        return CountJson(filters.Count, exists);
+    }
+
+    private static byte[] CountJson(int count, bool? exists)
+    {
+        var buffer = new ArrayBufferWriter<byte>(64);
+        using (var w = new Utf8JsonWriter(buffer))
+        {
+            w.WriteStartObject();
+            w.WriteNumber("count", count);
+            if (exists is { } e) w.WriteBoolean("exists", e);
+            w.WriteEndObject();
+        }
+        return DxlServiceRegistry.WithNewline(buffer.WrittenSpan);
+    }
 
     private byte[] HealthJson()
     {

@@ -449,4 +449,48 @@ public class DxlFabricBrokerTests(Xunit.Abstractions.ITestOutputHelper output)
         // Unparsable JSON: dropped without an answer.
         await Assert.ThrowsAsync<TimeoutException>(() => client.RequestAsync(new DxlRequest(DxlFabricBroker.QueryTopic, "not json"u8.ToArray()), TimeSpan.FromMilliseconds(500)));
     }
+
+    [Fact]
+    public async Task SubscriptionCountAndTopicQueryReflectWhatClientsSubscribe()
+    {
+        await using var fabric = await TestFabric.StartAsync();
+        var asker = await fabric.ConnectAsync("asker");
+        var exact = await fabric.ConnectAsync("exact");
+        var wild = await fabric.ConnectAsync("wild");
+        await exact.SubscribeAsync("/subs/a/b");
+        await wild.SubscribeAsync("/subs/#");
+        await wild.SubscribeAsync("/subs/+/b");
+
+        async Task<JsonElement> Ask(string topic, string json)
+        {
+            var response = Assert.IsType<DxlResponse>(await asker.RequestAsync(new DxlRequest(topic, Encoding.UTF8.GetBytes(json))));
+            Assert.EndsWith("\n", response.PayloadText);
+            using var doc = JsonDocument.Parse(response.Payload);
+            return doc.RootElement.Clone();
+        }
+
+        // Every matching subscription counts: the exact one and both wildcards of the second client.
+        Assert.Equal(3, (await Ask(DxlFabricBroker.SubscriptionCountTopic, "{\"topic\": \"/subs/a/b\"}")).GetProperty("count").GetInt32());
+        Assert.Equal(1, (await Ask(DxlFabricBroker.SubscriptionCountTopic, "{\"topic\": \"/subs/c\"}")).GetProperty("count").GetInt32());
+        Assert.Equal(0, (await Ask(DxlFabricBroker.SubscriptionCountTopic, "{\"topic\": \"/elsewhere\"}")).GetProperty("count").GetInt32());
+        // No topic: the broker stays silent (the request is broadcast; brokers without an answer say nothing).
+        await Assert.ThrowsAsync<TimeoutException>(() => asker.RequestAsync(new DxlRequest(DxlFabricBroker.SubscriptionCountTopic, "{}"u8.ToArray()), TimeSpan.FromMilliseconds(500)));
+
+        // Topic query: distinct filters on the broker (three reply topics and three filters), exact names only.
+        var query = await Ask(DxlFabricBroker.TopicQueryTopic, "{\"topics\": [\"/subs/#\", \"/subs/a/b\"]}");
+        Assert.Equal(6, query.GetProperty("count").GetInt32());
+        Assert.True(query.GetProperty("exists").GetBoolean());
+        Assert.False((await Ask(DxlFabricBroker.TopicQueryTopic, "{\"topics\": [\"/subs/#\", \"/subs/x\"]}")).GetProperty("exists").GetBoolean());
+        var other = await Ask(DxlFabricBroker.TopicQueryTopic, "{\"brokerGuid\": \"{00000000-0000-4000-8000-000000000000}\", \"topics\": [\"/subs/#\"]}");
+        Assert.Equal(0, other.GetProperty("count").GetInt32());
+        Assert.False(other.GetProperty("exists").GetBoolean());
+
+        // Unsubscribing and disconnecting take subscriptions away (left: two reply topics and /subs/+/b).
+        await wild.UnsubscribeAsync("/subs/#");
+        Assert.Equal(2, (await Ask(DxlFabricBroker.SubscriptionCountTopic, "{\"topic\": \"/subs/a/b\"}")).GetProperty("count").GetInt32());
+        await exact.DisposeAsync();
+        Assert.True(await Poll.UntilAsync(() => fabric.Broker.ConnectionCount == 2, TimeSpan.FromSeconds(10)));
+        Assert.Equal(1, (await Ask(DxlFabricBroker.SubscriptionCountTopic, "{\"topic\": \"/subs/a/b\"}")).GetProperty("count").GetInt32());
+        Assert.Equal(3, (await Ask(DxlFabricBroker.TopicQueryTopic, "{}")).GetProperty("count").GetInt32());
+    }
 }

@@ -95,6 +95,12 @@ internal sealed class TestDxlClient : IAsyncDisposable
         await _mqtt.SubscribeAsync(topic, MQTTnet.Protocol.MqttQualityOfServiceLevel.AtMostOnce, cts.Token);
     }
 
+    public async Task UnsubscribeAsync(string topic)
+    {
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+        await _mqtt.UnsubscribeAsync(topic, cts.Token);
+    }
+
     public Task PublishRawAsync(string topic, byte[] payload, MQTTnet.Protocol.MqttQualityOfServiceLevel qos = MQTTnet.Protocol.MqttQualityOfServiceLevel.AtMostOnce) =>
         _mqtt.PublishAsync(new MqttApplicationMessageBuilder().WithTopic(topic).WithPayload(payload).WithQualityOfServiceLevel(qos).Build());
 

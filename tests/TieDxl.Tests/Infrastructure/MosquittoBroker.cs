@@ -21,6 +21,8 @@ public sealed class MosquittoBroker : IDisposable
     {
         _folder = Directory.CreateTempSubdirectory("tiedxl-mosquitto-").FullName;
         Port = port == 0 ? FreeLoopbackPort() : port;
+        // Two free-port probes in a row can return the same port; mosquitto would then fail to bind the second listener.
+        for (var tries = 0; tries < 10 && port == 0 && Port == webSocketPort; tries++) Port = FreeLoopbackPort();
         WebSocketPort = webSocketPort;
         ConfigFile = Path.Combine(_folder, "mosquitto.conf");
         // 'user root' keeps mosquitto from dropping to a user that cannot read the 0600 key when tests run as root.
