@@ -150,6 +150,30 @@ Describe 'A service that misbehaves' {
     }
 }
 
+Describe 'A script that ends without Disconnect-DxlFabric' {
+    It 'still delivers every External report it reported as Sent (sessions close in order at process exit)' {
+        $before = $Simulator.ExternalReportsAccepted
+        $base = Get-Random -Minimum 1000000 -Maximum 2000000000
+        $script = Join-Path $TestDrive 'exit-without-disconnect.ps1'
+        Set-Content -LiteralPath $script -Value @'
+param($ModulePath, $ConfigPath, [long] $Base)
+Import-Module $ModulePath -ErrorAction Stop
+Connect-DxlFabric -ConfigPath $ConfigPath -ErrorAction Stop
+$r = 1..300 | ForEach-Object { '{0:x64}' -f ($Base + $_) } |
+    Set-TieExternalReputation -TrustLevel MightBeTrusted -FileName exit.exe -Force -Confirm:$false -PassThru -WarningAction SilentlyContinue
+@($r | Where-Object Status -EQ 'Sent').Count
+# No Disconnect-DxlFabric: the process ends with the session open.
+'@
+        $pwsh = Join-Path $PSHOME ($IsWindows ? 'pwsh.exe' : 'pwsh')
+        $sent = & $pwsh -NoProfile -NonInteractive -File $script $ModulePath $Files.ConfigPath $base 2>&1
+        $LASTEXITCODE | Should -Be 0 -Because "$sent"
+        "$sent" | Should -Be '300'
+        $deadline = [DateTime]::UtcNow.AddSeconds(20)
+        while ($Simulator.ExternalReportsAccepted - $before -lt 300 -and [DateTime]::UtcNow -lt $deadline) { Start-Sleep -Milliseconds 50 }
+        $Simulator.ExternalReportsAccepted - $before | Should -Be 300 -Because 'every report the script saw as Sent reached TIE'
+    }
+}
+
 Describe 'An External report that cannot be published' {
     It 'is reported as Failed with an error, never as Sent' {
         $session = Connect-DxlFabric -ConfigPath $Files.ConfigPath -Name doomed -PassThru

@@ -70,6 +70,41 @@ Describe 'Start-DxlTestFabric and Stop-DxlTestFabric' {
         finally { $s | Disconnect-DxlFabric }
     }
 
+    It 'counts a script that exits without Disconnect-DxlFabric as a clean goodbye, its reports applied; a killed pwsh as abrupt' {
+        $clean = $Info.CleanDisconnects
+        $abrupt = $Info.AbruptDisconnects
+        $reports = $Info.ExternalReports
+        $pwsh = Join-Path $PSHOME ($IsWindows ? 'pwsh.exe' : 'pwsh')
+        $script = Join-Path $TestDrive 'exit-without-disconnect.ps1'
+        Set-Content -LiteralPath $script -Value @'
+param($ModulePath, $ConfigPath, [long] $Base)
+Import-Module $ModulePath -ErrorAction Stop
+Connect-DxlFabric -ConfigPath $ConfigPath -ErrorAction Stop
+$r = 1..200 | ForEach-Object { '{0:x64}' -f ($Base + $_) } |
+    Set-TieExternalReputation -TrustLevel MightBeTrusted -FileName exit.exe -Force -Confirm:$false -PassThru -WarningAction SilentlyContinue
+@($r | Where-Object Status -EQ 'Sent').Count
+# No Disconnect-DxlFabric: the session is closed in order when the process exits.
+'@
+        $sent = & $pwsh -NoProfile -NonInteractive -File $script $ModulePath $Info.ConfigPath (Get-Random -Minimum 1000000 -Maximum 2000000000) 2>&1
+        $LASTEXITCODE | Should -Be 0 -Because "$sent"
+        "$sent" | Should -Be '200'
+        Wait-TieCondition { $Info.CleanDisconnects -gt $clean } -TimeoutSec 20 | Should -BeTrue -Because 'the session said goodbye at exit'
+        Wait-TieCondition { $Info.ExternalReports - $reports -ge 200 } -TimeoutSec 20 | Should -BeTrue
+        $Info.ExternalReports - $reports | Should -Be 200
+        $Info.AbruptDisconnects | Should -Be $abrupt
+
+        # The counter that tells them apart: a pwsh killed while connected.
+        $connections = $Info.Connections
+        $killed = Start-Process -FilePath $pwsh -PassThru -ArgumentList '-NoProfile', '-NonInteractive', '-Command',
+            "Import-Module '$ModulePath'; Connect-DxlFabric -ConfigPath '$($Info.ConfigPath)' -ErrorAction Stop; Start-Sleep -Seconds 60"
+        try {
+            Wait-TieCondition { $Info.Connections -gt $connections } -TimeoutSec 30 | Should -BeTrue
+        }
+        finally { $killed.Kill($true); $null = $killed.WaitForExit(10000) }
+        Wait-TieCondition { $Info.AbruptDisconnects -gt $abrupt } -TimeoutSec 20 | Should -BeTrue
+        $Info.CleanDisconnects | Should -Be ($clean + 1)
+    }
+
     It 'refuses a second fabric in the same runspace' {
         $e = { Start-DxlTestFabric -Name other } | Should -Throw -ErrorId 'DxlTestFabricRunning,TieDxl.Commands.StartDxlTestFabricCommand' -PassThru
         $e.CategoryInfo.Category | Should -Be 'ResourceExists'

@@ -42,7 +42,7 @@ public sealed class DxlFabricBroker : IAsyncDisposable
     private readonly MqttServer _server;
     private readonly DateTimeOffset _created;
     private DateTimeOffset _startTime;
-    private long _incoming, _outgoing, _refused, _dropped;
+    private long _incoming, _outgoing, _refused, _dropped, _cleanDisconnects, _abruptDisconnects;
     private int _state; // 0 new, 1 started, 2 stopped
 
     public DxlFabricBroker(DxlFabricBrokerOptions options)
@@ -64,6 +64,13 @@ public sealed class DxlFabricBroker : IAsyncDisposable
         _server.InterceptingPublishAsync += OnInterceptingPublishAsync;
         _server.InterceptingClientEnqueueAsync += OnInterceptingEnqueueAsync;
         _server.ApplicationMessageNotConsumedAsync += OnNotConsumedAsync;
+        _server.ClientDisconnectedAsync += e =>
+        {
+            // Clean: the client said goodbye (MQTT DISCONNECT); anything else: the connection just ended.
+            if (e.DisconnectType == MqttClientDisconnectType.Clean) Interlocked.Increment(ref _cleanDisconnects);
+            else Interlocked.Increment(ref _abruptDisconnects);
+            return Task.CompletedTask;
+        };
         _server.ClientSubscribedTopicAsync += e =>
         {
             if (e.ClientId is not null && _connections.TryGetValue(e.ClientId, out var c)) c.Subscriptions.TryAdd(e.TopicFilter.Topic, 0);
@@ -93,6 +100,12 @@ public sealed class DxlFabricBroker : IAsyncDisposable
 
     /// <summary>Connections refused at TLS or CONNECT (no/unknown certificate, clean-session=false, timeouts).</summary>
     public long RefusedConnections => Interlocked.Read(ref _refused);
+
+    /// <summary>Connections that ended with an MQTT DISCONNECT from the client (an orderly goodbye).</summary>
+    public long CleanDisconnects => Interlocked.Read(ref _cleanDisconnects);
+
+    /// <summary>Connections that ended without a DISCONNECT: a crash, a killed process, a dropped network.</summary>
+    public long AbruptDisconnects => Interlocked.Read(ref _abruptDisconnects);
 
     /// <summary>Publishes dropped unread: QoS &gt; 0, or over <see cref="DxlFabricBrokerOptions.MessageSizeLimit"/>.</summary>
     public long DroppedMessages => Interlocked.Read(ref _dropped);

@@ -27,6 +27,12 @@ public sealed class DxlTestFabricInfo
     public long TieRequests => Fabric.Simulator?.RequestCount ?? 0;
     /// <summary>External reports the simulator applied so far.</summary>
     public long ExternalReports => Fabric.Simulator?.ExternalReportsAccepted ?? 0;
+    /// <summary>Clients connected now (this session included).</summary>
+    public int Connections => Fabric.Broker.ConnectionCount;
+    /// <summary>Clients that said goodbye (Disconnect-DxlFabric, or a session closed at process exit).</summary>
+    public long CleanDisconnects => Fabric.Broker.CleanDisconnects;
+    /// <summary>Clients whose connection just ended (killed, crashed): what a script under test should never cause.</summary>
+    public long AbruptDisconnects => Fabric.Broker.AbruptDisconnects;
 }
 
 /// <summary>The test fabric of each runspace (at most one).</summary>

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Management.Automation;
 using System.Management.Automation.Runspaces;
 using System.Runtime.CompilerServices;
@@ -79,17 +80,20 @@ internal static class SessionRegistry
     // Only for code that runs without a runspace (never the case for cmdlets or completers).
     private static readonly RunspaceSessions s_noRunspace = new();
 
+    // Goodbyes under way, whoever started them (runspace close, module removal, process exit).
+    private static readonly ConcurrentDictionary<Task, byte> s_closing = new();
+
     public static RunspaceSessions Current => For(Runspace.DefaultRunspace);
 
     static SessionRegistry()
     {
         // Process exit: an orderly goodbye for every session (flushes in-flight publishes), bounded so exit never hangs.
+        // pwsh closes its runspace just before, which starts the same goodbye: those closings are waited for too.
         AppDomain.CurrentDomain.ProcessExit += (_, _) =>
         {
-            var closing = new List<Task>();
-            foreach (var (_, state) in s_byRunspace) closing.AddRange(CloseAll(state));
-            closing.AddRange(CloseAll(s_noRunspace));
-            try { Task.WaitAll(closing.ToArray(), TimeSpan.FromSeconds(5)); }
+            foreach (var (_, state) in s_byRunspace) CloseAll(state);
+            CloseAll(s_noRunspace);
+            try { Task.WaitAll(s_closing.Keys.ToArray(), TimeSpan.FromSeconds(5)); }
             catch (Exception) { /* exiting anyway */ }
         };
     }
@@ -116,11 +120,14 @@ internal static class SessionRegistry
         foreach (var s in state.RemoveAll())
         {
             s.MarkClosed();
-            closing.Add(Task.Run(async () =>
+            var task = Task.Run(async () =>
             {
                 try { await s.Client.DisposeAsync().ConfigureAwait(false); }
                 catch (Exception) { /* the runspace is gone; nobody to tell */ }
-            }));
+            });
+            s_closing.TryAdd(task, 0);
+            _ = task.ContinueWith(static t => s_closing.TryRemove(t, out _), TaskScheduler.Default);
+            closing.Add(task);
         }
         return closing;
     }

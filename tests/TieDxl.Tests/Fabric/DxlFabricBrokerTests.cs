@@ -493,4 +493,20 @@ public class DxlFabricBrokerTests(Xunit.Abstractions.ITestOutputHelper output)
         Assert.Equal(1, (await Ask(DxlFabricBroker.SubscriptionCountTopic, "{\"topic\": \"/subs/a/b\"}")).GetProperty("count").GetInt32());
         Assert.Equal(3, (await Ask(DxlFabricBroker.TopicQueryTopic, "{}")).GetProperty("count").GetInt32());
     }
+
+    [Fact]
+    public async Task DisconnectsAreCountedAsCleanOrAbrupt()
+    {
+        await using var fabric = await TestFabric.StartAsync();
+        var polite = await fabric.ConnectAsync("polite");
+        await polite.DisposeAsync();
+        Assert.True(await Poll.UntilAsync(() => fabric.Broker.CleanDisconnects == 1, TimeSpan.FromSeconds(10)));
+
+        var rude = await RawMqtt.OpenAsync(fabric.Port, fabric.Pki.IssueClient("rude"));
+        await rude.SendConnectAsync("rude", cleanSession: true);
+        Assert.Equal(new byte[] { 0x20, 0x02, 0x00, 0x00 }, await rude.ReadAsync(4, TimeSpan.FromSeconds(10)));
+        await rude.DisposeAsync(); // the socket closes without an MQTT DISCONNECT
+        Assert.True(await Poll.UntilAsync(() => fabric.Broker.AbruptDisconnects == 1, TimeSpan.FromSeconds(10)));
+        Assert.Equal(1, fabric.Broker.CleanDisconnects);
+    }
 }
