@@ -9,10 +9,12 @@ using TieDxl.Fabric.Pki;
 using TieDxl.Tests.Envelope;
 using TieDxl.Tests.Infrastructure;
 
-// Usage: TieDxl.Bench ceiling [--brokers mosquitto,fabric] [--seconds 3] [--inflight 1,16,64,256]
+// Usage: TieDxl.Bench ceiling [--brokers mosquitto,fabric] [--seconds 3] [--inflight 1,16,64,256] [--repeat 1]
 //        TieDxl.Bench codec
 //        TieDxl.Bench fuzz [--cases 2000000]
-//        TieDxl.Bench serve [--broker fabric|mosquitto] [--delay-ms 0]   (a TIE simulator for pwsh scenarios;
+//        TieDxl.Bench ceiling-remote --config <path> --broker <name> [--inflight 64,256] [--seconds 3] [--repeat 1]
+//        TieDxl.Bench serve [--broker fabric|mosquitto] [--delay-ms 0]   (a TIE simulator and the echo service for pwsh
+//                                                                          scenarios and ceiling-remote;
 //                                                                          prints "CONFIG <path>", runs until stdin closes)
 // Every result is printed as one JSON line prefixed "RESULT " for build.ps1 to collect.
 var command = args.Length > 0 ? args[0] : "ceiling";
@@ -31,7 +33,7 @@ switch (command)
         foreach (var broker in Option("brokers", "mosquitto,fabric").Split(','))
         {
             await using var environment = await BenchEnvironment.StartAsync(broker);
-            foreach (var result in await CeilingBenchmark.RunAsync(broker, environment.NewConfig, inFlight, TimeSpan.FromSeconds(seconds)))
+            foreach (var result in await CeilingBenchmark.RunAsync(broker, environment.NewConfig, inFlight, TimeSpan.FromSeconds(seconds), int.Parse(Option("repeat", "1"))))
                 Console.WriteLine("RESULT " + result.ToJson());
         }
         break;
@@ -62,6 +64,16 @@ switch (command)
         if (result.Failure is not null) return 1;
         break;
     }
+    case "ceiling-remote":
+    {
+        // The echo service is hosted by a running `serve`; only the requester runs here.
+        var seconds = double.Parse(Option("seconds", "3"), System.Globalization.CultureInfo.InvariantCulture);
+        var config = Option("config", "");
+        var inFlight = Option("inflight", "64,256").Split(',').Select(int.Parse).ToArray();
+        foreach (var result in await CeilingBenchmark.RunRemoteAsync(Option("broker", "?"), () => DxlClientConfig.Load(config), inFlight, TimeSpan.FromSeconds(seconds), int.Parse(Option("repeat", "1"))))
+            Console.WriteLine("RESULT " + result.ToJson());
+        break;
+    }
     case "lookups":
     {
         var config = Option("config", "");
@@ -75,6 +87,7 @@ switch (command)
         var delay = TimeSpan.FromMilliseconds(double.Parse(Option("delay-ms", "0"), System.Globalization.CultureInfo.InvariantCulture));
         await using var environment = await BenchEnvironment.StartAsync(broker, new TieDxl.Fabric.DxlTestFabricOptions { ResponseDelay = delay });
         await using var simulator = await TieSimulatorHost.StartAsync(environment, delay);
+        await using var echo = await CeilingBenchmark.HostEchoAsync(environment.NewConfig);
         Console.WriteLine("CONFIG " + environment.ConfigPath);
         Console.Out.Flush();
         // Runs until the driving script closes our stdin (or kills us).

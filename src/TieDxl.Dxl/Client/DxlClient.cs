@@ -285,12 +285,10 @@ public sealed partial class DxlClient : IAsyncDisposable
         cancellationToken.ThrowIfCancellationRequested();
         Interlocked.Increment(ref _publishesInFlight);
         var write = _mqtt.PublishAsync(applicationMessage, CancellationToken.None);
-        // Counted until the write itself ends, even when the caller stopped waiting for it.
-        _ = write.ContinueWith(static (_, state) =>
-        {
-            var client = (DxlClient)state!;
-            if (Interlocked.Decrement(ref client._publishesInFlight) == 0) client._publishesDrained.Set();
-        }, this, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+        // Counted until the write itself ends, even when the caller stopped waiting for it. Most writes complete at once.
+        if (write.IsCompleted) PublishEnded();
+        else _ = write.ContinueWith(static (_, state) => ((DxlClient)state!).PublishEnded(), this,
+            CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
         try
         {
             await AwaitWriteAsync(write, cancellationToken).ConfigureAwait(false);
@@ -302,10 +300,10 @@ public sealed partial class DxlClient : IAsyncDisposable
     }
 
     /// <summary>
-    /// Waits for an MQTT write that was started without the caller's token (MQTTnet bounds it by its own timeout and by the connection). MQTTnet
-    /// aborts a cancelled write mid-packet, and half a TLS record on the shared connection breaks it for every other
-    /// request (the broker answers with a bad_record_mac alert). So the caller's token only abandons the wait: the
-    /// write finishes in the background and its failure, if any, is observed here.
+    /// Waits for an MQTT write that was started without the caller's token (MQTTnet bounds it by its own timeout and
+    /// by the connection). MQTTnet aborts a cancelled write mid-packet, and half a TLS record on the shared connection
+    /// breaks it for every other request (the broker answers with a bad_record_mac alert). So the caller's token only
+    /// abandons the wait: the write finishes in the background, and a failure after that is observed and dropped.
     /// </summary>
     private static async Task AwaitWriteAsync(Task write, CancellationToken cancellationToken)
     {
@@ -324,6 +322,11 @@ public sealed partial class DxlClient : IAsyncDisposable
                 TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
             throw;
         }
+    }
+
+    private void PublishEnded()
+    {
+        if (Interlocked.Decrement(ref _publishesInFlight) == 0) _publishesDrained.Set();
     }
 
     private int _publishesInFlight;

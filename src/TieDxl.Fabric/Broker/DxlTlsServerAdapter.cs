@@ -157,7 +157,7 @@ internal sealed class DxlTlsServerAdapter : IMqttServerAdapter
             _broker.AddConnection(connection);
             var handler = ClientHandler;
             if (handler is null) return;
-            var channel = new MqttTcpChannel(ssl, local, remote, peer.Certificate);
+            var channel = new MqttTcpChannel(new CoalescingWriteStream(ssl), local, remote, peer.Certificate);
             var formatter = new MqttPacketFormatterAdapter(new MqttBufferWriter(8192, 65536));
             using var inner = new MqttChannelAdapter(channel, formatter, _logger) { AllowPacketFragmentation = false };
             using var adapter = new DxlChannelAdapter(inner, connection, _broker);
