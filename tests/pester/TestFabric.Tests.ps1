@@ -93,12 +93,12 @@ $r = 1..200 | ForEach-Object { '{0:x64}' -f ($Base + $_) } |
         $Info.ExternalReports - $reports | Should -Be 200
         $Info.AbruptDisconnects | Should -Be $abrupt
 
-        # The counter that tells them apart: a pwsh killed while connected.
-        $connections = $Info.Connections
+        # The counter that tells them apart: a pwsh killed while connected (once Connect-DxlFabric has returned).
+        $marker = Join-Path $TestDrive 'connected.txt'
         $killed = Start-Process -FilePath $pwsh -PassThru -ArgumentList '-NoProfile', '-NonInteractive', '-Command',
-            "Import-Module '$ModulePath'; Connect-DxlFabric -ConfigPath '$($Info.ConfigPath)' -ErrorAction Stop; Start-Sleep -Seconds 60"
+            "Import-Module '$ModulePath'; Connect-DxlFabric -ConfigPath '$($Info.ConfigPath)' -ErrorAction Stop; Set-Content '$marker' ok; Start-Sleep -Seconds 60"
         try {
-            Wait-TieCondition { $Info.Connections -gt $connections } -TimeoutSec 30 | Should -BeTrue
+            Wait-TieCondition { Test-Path $marker } -TimeoutSec 30 | Should -BeTrue
         }
         finally { $killed.Kill($true); $null = $killed.WaitForExit(10000) }
         Wait-TieCondition { $Info.AbruptDisconnects -gt $abrupt } -TimeoutSec 20 | Should -BeTrue

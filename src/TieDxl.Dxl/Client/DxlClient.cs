@@ -284,7 +284,19 @@ public sealed partial class DxlClient : IAsyncDisposable
         };
         cancellationToken.ThrowIfCancellationRequested();
         Interlocked.Increment(ref _publishesInFlight);
-        var write = _mqtt.PublishAsync(applicationMessage, CancellationToken.None);
+        Task write;
+        try
+        {
+            // MQTTnet throws some failures (not connected, disposed) from the call itself, not through the task.
+            write = _mqtt.PublishAsync(applicationMessage, CancellationToken.None);
+        }
+        catch (Exception e)
+        {
+            PublishEnded();
+            if (e is MqttCommunicationException or InvalidOperationException or ObjectDisposedException or IOException)
+                throw new DxlConnectionException($"The message for '{topic}' could not be sent: {e.Message}", e);
+            throw;
+        }
         // Counted until the write itself ends, even when the caller stopped waiting for it. Most writes complete at once.
         if (write.IsCompleted) PublishEnded();
         else _ = write.ContinueWith(static (_, state) => ((DxlClient)state!).PublishEnded(), this,
@@ -300,10 +312,11 @@ public sealed partial class DxlClient : IAsyncDisposable
     }
 
     /// <summary>
-    /// Waits for an MQTT write that was started without the caller's token (MQTTnet bounds it by its own timeout and
-    /// by the connection). MQTTnet aborts a cancelled write mid-packet, and half a TLS record on the shared connection
-    /// breaks it for every other request (the broker answers with a bad_record_mac alert). So the caller's token only
-    /// abandons the wait: the write finishes in the background, and a failure after that is observed and dropped.
+    /// Waits for an MQTT write that was started without the caller's token. MQTTnet aborts a cancelled write
+    /// mid-packet, and half a TLS record on the shared connection breaks it for every other request (the broker
+    /// answers with a bad_record_mac alert). So the caller's token only abandons the wait: the write finishes in the
+    /// background (a subscribe within MQTTnet's own timeout, a publish when the socket takes it or the connection
+    /// fails), and a failure after that is observed and dropped.
     /// </summary>
     private static async Task AwaitWriteAsync(Task write, CancellationToken cancellationToken)
     {
@@ -316,7 +329,7 @@ public sealed partial class DxlClient : IAsyncDisposable
         {
             await write.WaitAsync(cancellationToken).ConfigureAwait(false);
         }
-        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested && !write.IsCompleted)
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
             _ = write.ContinueWith(static t => _ = t.Exception, CancellationToken.None,
                 TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);

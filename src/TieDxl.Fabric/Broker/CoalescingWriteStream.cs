@@ -110,8 +110,8 @@ internal sealed class CoalescingWriteStream : Stream
                     _pending.SetLength(0);
                     _running = false;
                 }
-                idle.TrySetResult(); // waiters find _failure
                 try { _inner.Dispose(); } catch (Exception) { /* already broken */ }
+                idle.TrySetResult(); // waiters find _failure
                 return;
             }
             batch.SetLength(0);
@@ -132,14 +132,28 @@ internal sealed class CoalescingWriteStream : Stream
     public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
     public override void SetLength(long value) => throw new NotSupportedException();
 
+    // Packets MQTTnet counts as sent may still be queued when it closes the channel (the last responses, a refusal):
+    // they get a moment to go out first.
+    private static readonly TimeSpan DrainOnClose = TimeSpan.FromSeconds(1);
+
+    private Task Drained()
+    {
+        lock (_gate) return _running ? _idle.Task : Task.CompletedTask;
+    }
+
     protected override void Dispose(bool disposing)
     {
-        if (disposing) _inner.Dispose();
+        if (disposing)
+        {
+            try { Drained().Wait(DrainOnClose); } catch (Exception) { /* closing anyway */ }
+            _inner.Dispose();
+        }
         base.Dispose(disposing);
     }
 
     public override async ValueTask DisposeAsync()
     {
+        try { await Drained().WaitAsync(DrainOnClose).ConfigureAwait(false); } catch (Exception) { /* closing anyway */ }
         await _inner.DisposeAsync().ConfigureAwait(false);
         GC.SuppressFinalize(this);
     }

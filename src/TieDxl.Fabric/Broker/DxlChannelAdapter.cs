@@ -30,7 +30,8 @@ internal sealed class DxlChannelAdapter : IMqttChannelAdapter
     public X509Certificate2 ClientCertificate => _inner.ClientCertificate;
     public EndPoint RemoteEndPoint => _inner.RemoteEndPoint;
     public EndPoint LocalEndPoint => _inner.LocalEndPoint;
-    public bool IsSecureConnection => _inner.IsSecureConnection;
+    // Always TLS here; MQTTnet would answer false because the channel's stream is the write-combining wrapper.
+    public bool IsSecureConnection => true;
     public MqttPacketFormatterAdapter PacketFormatterAdapter => _inner.PacketFormatterAdapter;
 
     public Task ConnectAsync(CancellationToken cancellationToken) => _inner.ConnectAsync(cancellationToken);

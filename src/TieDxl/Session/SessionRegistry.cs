@@ -82,6 +82,8 @@ internal static class SessionRegistry
 
     // Goodbyes under way, whoever started them (runspace close, module removal, process exit).
     private static readonly ConcurrentDictionary<Task, byte> s_closing = new();
+    // Taking sessions out and registering their goodbyes is one step, so process exit never sees one without the other.
+    private static readonly object s_closeLock = new();
 
     public static RunspaceSessions Current => For(Runspace.DefaultRunspace);
 
@@ -91,9 +93,14 @@ internal static class SessionRegistry
         // pwsh closes its runspace just before, which starts the same goodbye: those closings are waited for too.
         AppDomain.CurrentDomain.ProcessExit += (_, _) =>
         {
-            foreach (var (_, state) in s_byRunspace) CloseAll(state);
-            CloseAll(s_noRunspace);
-            try { Task.WaitAll(s_closing.Keys.ToArray(), TimeSpan.FromSeconds(5)); }
+            Task[] closing;
+            lock (s_closeLock)
+            {
+                foreach (var (_, state) in s_byRunspace) CloseAll(state);
+                CloseAll(s_noRunspace);
+                closing = s_closing.Keys.ToArray();
+            }
+            try { Task.WaitAll(closing, TimeSpan.FromSeconds(5)); }
             catch (Exception) { /* exiting anyway */ }
         };
     }
@@ -117,17 +124,20 @@ internal static class SessionRegistry
     internal static List<Task> CloseAll(RunspaceSessions state)
     {
         var closing = new List<Task>();
-        foreach (var s in state.RemoveAll())
+        lock (s_closeLock)
         {
-            s.MarkClosed();
-            var task = Task.Run(async () =>
+            foreach (var s in state.RemoveAll())
             {
-                try { await s.Client.DisposeAsync().ConfigureAwait(false); }
-                catch (Exception) { /* the runspace is gone; nobody to tell */ }
-            });
-            s_closing.TryAdd(task, 0);
-            _ = task.ContinueWith(static t => s_closing.TryRemove(t, out _), TaskScheduler.Default);
-            closing.Add(task);
+                s.MarkClosed();
+                var task = Task.Run(async () =>
+                {
+                    try { await s.Client.DisposeAsync().ConfigureAwait(false); }
+                    catch (Exception) { /* the runspace is gone; nobody to tell */ }
+                });
+                s_closing.TryAdd(task, 0);
+                _ = task.ContinueWith(static t => s_closing.TryRemove(t, out _), TaskScheduler.Default);
+                closing.Add(task);
+            }
         }
         return closing;
     }

@@ -12,12 +12,23 @@ public class CoalescingWriteStreamTests
         public Exception? FailWith { get; set; }
         public bool Disposed { get; private set; }
 
+        private int _inFlight;
+
+        /// <summary>The most writes ever under way at once: SslStream allows one.</summary>
+        public int MaxInFlight { get; private set; }
+
         public override async ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
         {
-            var copy = buffer.ToArray();
-            await Gate.WaitAsync(TimeSpan.FromSeconds(10), cancellationToken);
-            if (FailWith is not null) throw FailWith;
-            lock (Writes) Writes.Add(copy);
+            var now = Interlocked.Increment(ref _inFlight);
+            lock (Writes) MaxInFlight = Math.Max(MaxInFlight, now);
+            try
+            {
+                var copy = buffer.ToArray();
+                await Gate.WaitAsync(TimeSpan.FromSeconds(10), cancellationToken);
+                if (FailWith is not null) throw FailWith;
+                lock (Writes) Writes.Add(copy);
+            }
+            finally { Interlocked.Decrement(ref _inFlight); }
         }
 
         public override bool CanRead => true;
@@ -79,5 +90,39 @@ public class CoalescingWriteStreamTests
         var later = await Assert.ThrowsAsync<IOException>(() => stream.WriteAsync(new byte[] { 2 }).AsTask());
         Assert.Contains("connection reset", later.Message);
         Assert.True(inner.Disposed);
+    }
+
+    [Fact]
+    public async Task ManyConcurrentWritersNeverOverlapOnTheInnerStreamAndLoseNothing()
+    {
+        var inner = new GatedStream();
+        inner.Gate.Release(100_000);
+        var stream = new CoalescingWriteStream(inner);
+        // Unlike MQTTnet (one writer at a time), 8 writers at once: the wrapper must still send one batch at a time.
+        await Task.WhenAll(Enumerable.Range(0, 8).Select(w => Task.Run(async () =>
+        {
+            for (var i = 0; i < 500; i++) await stream.WriteAsync(new[] { (byte)w });
+        })));
+        await stream.FlushAsync();
+
+        Assert.Equal(1, inner.MaxInFlight);
+        var all = inner.Writes.SelectMany(x => x).ToArray();
+        Assert.Equal(4000, all.Length);
+        Assert.All(Enumerable.Range(0, 8), w => Assert.Equal(500, all.Count(b => b == w)));
+    }
+
+    [Fact]
+    public async Task ClosingLetsQueuedPacketsGoOutFirst()
+    {
+        var inner = new GatedStream();
+        var stream = new CoalescingWriteStream(inner);
+        await stream.WriteAsync(new byte[] { 1 });
+        await stream.WriteAsync(new byte[] { 2, 3 });
+        _ = Task.Run(async () => { await Task.Delay(100); inner.Gate.Release(2); });
+
+        await stream.DisposeAsync();
+
+        Assert.True(inner.Disposed);
+        Assert.Equal(new byte[] { 1, 2, 3 }, inner.Writes.SelectMany(x => x).ToArray());
     }
 }
