@@ -154,18 +154,9 @@ Describe 'A script that ends without Disconnect-DxlFabric' {
     It 'still delivers every External report it reported as Sent (sessions close in order at process exit)' {
         $before = $Simulator.ExternalReportsAccepted
         $base = Get-Random -Minimum 1000000 -Maximum 2000000000
-        $script = Join-Path $TestDrive 'exit-without-disconnect.ps1'
-        Set-Content -LiteralPath $script -Value @'
-param($ModulePath, $ConfigPath, [long] $Base)
-Import-Module $ModulePath -ErrorAction Stop
-Connect-DxlFabric -ConfigPath $ConfigPath -ErrorAction Stop
-$r = 1..300 | ForEach-Object { '{0:x64}' -f ($Base + $_) } |
-    Set-TieExternalReputation -TrustLevel MightBeTrusted -FileName exit.exe -Force -Confirm:$false -PassThru -WarningAction SilentlyContinue
-@($r | Where-Object Status -EQ 'Sent').Count
-# No Disconnect-DxlFabric: the process ends with the session open.
-'@
+        $script = Join-Path $PSScriptRoot 'Scripts/Send-ReportsWithoutDisconnect.ps1'
         $pwsh = Join-Path $PSHOME ($IsWindows ? 'pwsh.exe' : 'pwsh')
-        $sent = & $pwsh -NoProfile -NonInteractive -File $script $ModulePath $Files.ConfigPath $base 2>&1
+        $sent = & $pwsh -NoProfile -NonInteractive -File $script -ModulePath $ModulePath -ConfigPath $Files.ConfigPath -Base $base -Count 300 2>&1
         $LASTEXITCODE | Should -Be 0 -Because "$sent"
         "$sent" | Should -Be '300'
         $deadline = [DateTime]::UtcNow.AddSeconds(20)

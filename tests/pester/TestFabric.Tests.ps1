@@ -75,17 +75,9 @@ Describe 'Start-DxlTestFabric and Stop-DxlTestFabric' {
         $abrupt = $Info.AbruptDisconnects
         $reports = $Info.ExternalReports
         $pwsh = Join-Path $PSHOME ($IsWindows ? 'pwsh.exe' : 'pwsh')
-        $script = Join-Path $TestDrive 'exit-without-disconnect.ps1'
-        Set-Content -LiteralPath $script -Value @'
-param($ModulePath, $ConfigPath, [long] $Base)
-Import-Module $ModulePath -ErrorAction Stop
-Connect-DxlFabric -ConfigPath $ConfigPath -ErrorAction Stop
-$r = 1..200 | ForEach-Object { '{0:x64}' -f ($Base + $_) } |
-    Set-TieExternalReputation -TrustLevel MightBeTrusted -FileName exit.exe -Force -Confirm:$false -PassThru -WarningAction SilentlyContinue
-@($r | Where-Object Status -EQ 'Sent').Count
-# No Disconnect-DxlFabric: the session is closed in order when the process exits.
-'@
-        $sent = & $pwsh -NoProfile -NonInteractive -File $script $ModulePath $Info.ConfigPath (Get-Random -Minimum 1000000 -Maximum 2000000000) 2>&1
+        $script = Join-Path $PSScriptRoot 'Scripts/Send-ReportsWithoutDisconnect.ps1'
+        $base = Get-Random -Minimum 1000000 -Maximum 2000000000
+        $sent = & $pwsh -NoProfile -NonInteractive -File $script -ModulePath $ModulePath -ConfigPath $Info.ConfigPath -Base $base -Count 200 2>&1
         $LASTEXITCODE | Should -Be 0 -Because "$sent"
         "$sent" | Should -Be '200'
         Wait-TieCondition { $Info.CleanDisconnects -gt $clean } -TimeoutSec 20 | Should -BeTrue -Because 'the session said goodbye at exit'
