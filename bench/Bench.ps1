@@ -122,7 +122,7 @@ function Measure-Lookups([string] $Config, [int] $Count, [int] $Throttle, [switc
 # The note of a row measured in several passes: which rates the median was taken from.
 function Get-PassNote($Result) {
     if (@($Result.Rates).Count -le 1) { return $null }
-    "median of $(@($Result.Rates).Count) passes ($((@($Result.Rates) | ForEach-Object { $_ }) -join ', ')/s)"
+    "median of $(@($Result.Rates).Count) passes ($(@($Result.Rates) -join ', ')/s)"
 }
 
 $Summary = [ordered]@{}

@@ -691,11 +691,7 @@ public sealed class TieSimulator : IAsyncDisposable
     internal static byte[] FileRepChangeEvent(TieSimItem item, IReadOnlyList<TieReputation> old, IReadOnlyList<TieReputation> @new, long now) =>
         TiePayloads.Write((item, old, @new), now, static (w, a, t) =>
         {
-            w.WriteStartObject();
-            TiePayloads.WriteHashArray(w, "hashes", a.item.Hashes);
-            WriteRepSet(w, "oldReputations", a.old, t);
-            WriteRepSet(w, "newReputations", a.@new, t);
-            w.WriteNumber("updateTime", t);
+            WriteRepChangeStart(w, a.item, a.old, a.@new, t);
             if (a.item.Certificate is { } cert)
             {
                 w.WriteStartObject("relationships");
@@ -711,12 +707,18 @@ public sealed class TieSimulator : IAsyncDisposable
     internal static byte[] CertRepChangeEvent(TieSimItem item, IReadOnlyList<TieReputation> old, IReadOnlyList<TieReputation> @new, long now) =>
         TiePayloads.Write((item, old, @new), now, static (w, a, t) =>
         {
-            w.WriteStartObject();
-            TiePayloads.WriteHashArray(w, "hashes", a.item.Hashes);
-            WriteRepSet(w, "oldReputations", a.old, t);
-            WriteRepSet(w, "newReputations", a.@new, t);
-            w.WriteNumber("updateTime", t);
+            WriteRepChangeStart(w, a.item, a.old, a.@new, t);
             if (a.item.PublicKeySha1 is { } pk) w.WriteBase64String("publicKeySha1", Convert.FromHexString(pk));
             w.WriteEndObject();
         });
+
+    /// <summary>What file and certificate change events share: the object opened, hashes, old and new sets, time.</summary>
+    private static void WriteRepChangeStart(Utf8JsonWriter w, TieSimItem item, IReadOnlyList<TieReputation> old, IReadOnlyList<TieReputation> @new, long now)
+    {
+        w.WriteStartObject();
+        TiePayloads.WriteHashArray(w, "hashes", item.Hashes);
+        WriteRepSet(w, "oldReputations", old, now);
+        WriteRepSet(w, "newReputations", @new, now);
+        w.WriteNumber("updateTime", now);
+    }
 }
