@@ -38,7 +38,7 @@ Describe 'Start-DxlTestFabric and Stop-DxlTestFabric' {
     }
 
     It 'starts a fabric with a TIE simulator and a connected default session named TestFabric' {
-        $Info | Should -BeOfType [TieDxl.Commands.DxlTestFabricInfo]
+        $Info | Should -BeOfType [TieDxl.DxlTestFabricInfo]
         $Info.TieSimulator | Should -BeTrue
         $Info.Port | Should -BeGreaterThan 0
         $Info.Broker | Should -Be "ssl://127.0.0.1:$($Info.Port)"

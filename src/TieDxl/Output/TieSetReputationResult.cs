@@ -1,6 +1,6 @@
 using TieDxl.Tie;
 
-namespace TieDxl.Output;
+namespace TieDxl;
 
 /// <summary>-PassThru output of the Set-Tie*Reputation cmdlets: what happened to one file or certificate.</summary>
 public sealed class TieSetReputationResult
