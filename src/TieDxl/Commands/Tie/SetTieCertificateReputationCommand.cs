@@ -26,7 +26,7 @@ public sealed class SetTieCertificateReputationCommand : TieCertificateCmdletBas
         var request = new TieEnterpriseReputationRequest(TrustLevel) { Certificate = certificate, Comment = Comment };
         var passThru = PassThru.IsPresent;
         PipelineMessage? Result(TieSetOutcome outcome) => passThru
-            ? new PipelineMessage.Output(new TieSetReputationResult("Enterprise", certificate.Hashes, certificate.Subject, null, request.TrustLevel, outcome))
+            ? new PipelineMessage.Output(new TieSetReputationResult(TieReputationProvider.Enterprise, certificate.Hashes, certificate.Subject, null, request.TrustLevel, outcome))
             : null;
         Enqueue(target, certificate.ToString(), async ct =>
         {
