@@ -50,7 +50,7 @@ public static class TieSimulatorSeed
 
     /// <summary>
     /// notepad.exe's signing certificate as named in its repchange events. The spec gives only truncated values of
-    /// the second fake's relationship, so these are the values of the spec's repchange example (§3.9).
+    /// the second fake's relationship, so these are the values of the OpenDXL repchange example.
     /// </summary>
     public const string NotepadCertSha1 = "ac1fd0922a4a2a6e5779acdd628747c28394b0b9";
     public const string NotepadCertPublicKeySha1 = "435dfd470f727437c7cb4f07cba1f9a1f4272656";
