@@ -4,9 +4,10 @@ using System.Runtime.Loader;
 namespace TieDxl.ModuleLoading;
 
 /// <summary>
-/// The load context of TieDxl's third-party dependencies (MQTTnet, MQTTnet.Server, MessagePack and what they
-/// pull in), read from the module's <c>Dependencies</c> folder. Whatever another module loaded into the default
-/// context under the same names, TieDxl gets its own copies, and theirs stay untouched.
+/// The load context of everything in the module's <c>Dependencies</c> folder: TieDxl's libraries (TieDxl.Dxl,
+/// TieDxl.Tie, TieDxl.Fabric) and the third-party packages they use (MQTTnet, MQTTnet.Server, MessagePack and what
+/// those pull in). References between them are resolved here first, so whatever another module loaded into the
+/// default context under the same names, lower or higher version, TieDxl gets its own copies and theirs stay untouched.
 /// </summary>
 internal sealed class DependencyLoadContext : AssemblyLoadContext
 {
@@ -17,21 +18,16 @@ internal sealed class DependencyLoadContext : AssemblyLoadContext
     public DependencyLoadContext(string folder)
         : base("TieDxl.Dependencies", isCollectible: false)
     {
-        Folder = folder;
         // Listed once: the folder is part of the installed module and does not change while it is loaded.
-        _pathsBySimpleName = Directory.Exists(folder)
-            ? Directory.EnumerateFiles(folder, "*.dll").ToDictionary(
-                p => Path.GetFileNameWithoutExtension(p), p => p, StringComparer.OrdinalIgnoreCase)
-            : new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
+        _pathsBySimpleName = Directory.EnumerateFiles(folder, "*.dll").ToDictionary(
+            p => Path.GetFileNameWithoutExtension(p), p => p, StringComparer.OrdinalIgnoreCase);
     }
 
-    public string Folder { get; }
-
-    public IReadOnlyCollection<string> SimpleNames => _pathsBySimpleName.Keys;
+    public IEnumerable<string> SimpleNames => _pathsBySimpleName.Keys;
 
     /// <summary>
     /// Whether <paramref name="requested"/> names exactly an assembly of the folder: same simple name, version and
-    /// public key token. A request for another version of a dependency's name comes from someone else's code.
+    /// public key token. A request for another version of such a name comes from someone else's code.
     /// </summary>
     public bool Owns(AssemblyName requested)
     {
@@ -41,8 +37,8 @@ internal sealed class DependencyLoadContext : AssemblyLoadContext
             && (requested.GetPublicKeyToken() ?? []).AsSpan().SequenceEqual(own.GetPublicKeyToken() ?? []);
     }
 
-    // Within this context every dependency comes from the folder, so the default context's copies never mix in.
-    // Anything else (the shared framework, TieDxl's own assemblies) falls back to the default context.
+    // Anything not in the folder (the shared framework, System.Management.Automation, TieDxl.dll) comes from the
+    // default context.
     protected override Assembly? Load(AssemblyName assemblyName)
     {
         if (assemblyName.Name is null || !_pathsBySimpleName.TryGetValue(assemblyName.Name, out var path)) return null;
