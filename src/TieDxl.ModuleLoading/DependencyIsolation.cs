@@ -5,9 +5,10 @@ using System.Runtime.Loader;
 namespace TieDxl.ModuleLoading;
 
 /// <summary>
-/// Import-Module TieDxl, before TieDxl.dll: the cmdlet assembly lives in the default load context, everything it uses in
-/// <see cref="DependencyLoadContext"/>. The default context cannot find those by itself (they are in a subfolder),
-/// so its Resolving event asks here, and only the exact identities TieDxl was built against are answered.
+/// Runs at Import-Module TieDxl, before TieDxl.dll is loaded: the cmdlets (TieDxl.dll) live in the default load
+/// context, TieDxl's libraries and their third-party dependencies in <see cref="DependencyLoadContext"/>. The default
+/// context cannot find those by itself (they are in a subfolder), so its Resolving event asks here, and only the
+/// exact identities TieDxl was built against are answered.
 /// PowerShell resolves type names only in the default context, so the public types of TieDxl's libraries are
 /// registered as type accelerators under their full names: <c>catch [TieDxl.Dxl.DxlTimeoutException]</c> and
 /// <c>[TieDxl.Tie.TrustLevel]</c> work as if they were loaded there.
@@ -42,16 +43,8 @@ public sealed class DependencyIsolation : IModuleAssemblyInitializer
             Volatile.Write(ref s_context, context);
             AssemblyLoadContext.Default.Resolving += ResolveFromDependencies;
 
-            var addAccelerator = FindTypeAcceleratorAdd();
-            foreach (var library in s_libraries)
-            {
-                var assembly = context.LoadFromAssemblyName(new AssemblyName(library));
-                if (addAccelerator is null) continue;
-                foreach (var type in assembly.GetExportedTypes())
-                {
-                    if (type.FullName is { } fullName) addAccelerator(fullName, type);
-                }
-            }
+            var assemblies = s_libraries.Select(library => context.LoadFromAssemblyName(new AssemblyName(library))).ToArray();
+            AddTypeAccelerators(assemblies);
         }
     }
 
@@ -64,10 +57,20 @@ public sealed class DependencyIsolation : IModuleAssemblyInitializer
 
     // System.Management.Automation.TypeAccelerators is not public; its Add method is the documented way
     // (about_Type_Accelerators) to make a type nameable in scripts. Without it the types still work, only not by name.
-    private static Action<string, Type>? FindTypeAcceleratorAdd()
+    private static void AddTypeAccelerators(IEnumerable<Assembly> assemblies)
     {
         var accelerators = typeof(PSObject).Assembly.GetType("System.Management.Automation.TypeAccelerators");
-        var add = accelerators?.GetMethod("Add", BindingFlags.Public | BindingFlags.Static, [typeof(string), typeof(Type)]);
-        return add?.CreateDelegate<Action<string, Type>>();
+        var add = accelerators?.GetMethod("Add", BindingFlags.Public | BindingFlags.Static, [typeof(string), typeof(Type)])
+            ?.CreateDelegate<Action<string, Type>>();
+        if (add is null) return;
+        // Other runspaces may be resolving type names meanwhile: PowerShell reads the table under a lock on it.
+        var table = accelerators!.GetField("userTypeAccelerators", BindingFlags.NonPublic | BindingFlags.Static)?.GetValue(null) ?? s_gate;
+        lock (table)
+        {
+            foreach (var type in assemblies.SelectMany(a => a.GetExportedTypes()))
+            {
+                if (type.FullName is { } fullName) add(fullName, type);
+            }
+        }
     }
 }

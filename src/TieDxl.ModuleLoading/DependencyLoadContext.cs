@@ -23,8 +23,6 @@ internal sealed class DependencyLoadContext : AssemblyLoadContext
             p => Path.GetFileNameWithoutExtension(p), p => p, StringComparer.OrdinalIgnoreCase);
     }
 
-    public IEnumerable<string> SimpleNames => _pathsBySimpleName.Keys;
-
     /// <summary>
     /// Whether <paramref name="requested"/> names exactly an assembly of the folder: same simple name, version and
     /// public key token. A request for another version of such a name comes from someone else's code.

@@ -17,6 +17,9 @@ try {
     "Lookup=$((Get-TieFileReputation -Hash $KnownHash).MostSevere)"
     $report = Set-TieExternalReputation -Hash $NewHash -TrustLevel MightBeTrusted -FileName installed.exe -Force -Confirm:$false -PassThru -WarningAction SilentlyContinue
     "Report=$($report.Status)"
+    # Sent means published; the simulator applies the report a moment later.
+    $deadline = [DateTime]::UtcNow.AddSeconds(15)
+    while ($info.ExternalReports -lt 1 -and [DateTime]::UtcNow -lt $deadline) { [System.Threading.Thread]::Sleep(50) }
     "ExternalReports=$($info.ExternalReports)"
 }
 finally {
