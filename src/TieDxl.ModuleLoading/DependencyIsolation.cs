@@ -7,8 +7,9 @@ namespace TieDxl.ModuleLoading;
 /// <summary>
 /// Runs at Import-Module TieDxl, before TieDxl.dll is loaded: the cmdlets (TieDxl.dll) live in the default load
 /// context, TieDxl's libraries and their third-party dependencies in <see cref="DependencyLoadContext"/>. The default
-/// context cannot find those by itself (they are in a subfolder), so its Resolving event asks here, and only the
-/// exact identities TieDxl was built against are answered.
+/// context cannot find those by itself (they are in a subfolder), so its Resolving event asks here. It is answered
+/// only for TieDxl's libraries (all that TieDxl.dll references) and only for the exact identities TieDxl was built
+/// against: another module that asks for MQTTnet or MessagePack never gets TieDxl's copy.
 /// PowerShell resolves type names only in the default context, so the public types of TieDxl's libraries are
 /// registered as type accelerators under their full names: <c>catch [TieDxl.Dxl.DxlTimeoutException]</c> and
 /// <c>[TieDxl.Tie.TrustLevel]</c> work as if they were loaded there.
@@ -19,6 +20,7 @@ public sealed class DependencyIsolation : IModuleAssemblyInitializer
 
     // TieDxl's own libraries: loaded at import so that scripts can name their types at once.
     private static readonly string[] s_libraries = ["TieDxl.Dxl", "TieDxl.Tie", "TieDxl.Fabric"];
+    private static readonly HashSet<string> s_libraryNames = new(s_libraries, StringComparer.OrdinalIgnoreCase);
 
     private static readonly object s_gate = new();
     private static DependencyLoadContext? s_context;
@@ -50,6 +52,7 @@ public sealed class DependencyIsolation : IModuleAssemblyInitializer
 
     private static Assembly? ResolveFromDependencies(AssemblyLoadContext defaultContext, AssemblyName requested)
     {
+        if (requested.Name is null || !s_libraryNames.Contains(requested.Name)) return null;
         var context = Volatile.Read(ref s_context);
         if (context is null || !context.Owns(requested)) return null;
         return context.LoadFromAssemblyName(requested);

@@ -157,6 +157,10 @@ Describe 'Beside assemblies of another version named like its dependencies' {
         $r.Values["Context.MQTTnet.$MQTTnet"] | Should -Be 'Default'
         $r.Values['Context.MessagePack.2.5.0.0'] | Should -Be 'TieDxl.Dependencies'
         $r.Values.Keys | Where-Object { $_ -like 'Context.MQTTnet.5.*' } | ForEach-Object { $r.Values[$_] } | Should -Be 'TieDxl.Dependencies'
+        # Asking by name for the very versions TieDxl uses does not hand out TieDxl's copies.
+        $r.Values['ByName.MQTTnet'] | Should -Not -Be 'TieDxl.Dependencies'
+        $r.Values['ByName.MessagePack'] | Should -Not -Be 'TieDxl.Dependencies'
+        $r.Values['ByName.MQTTnet'] | Should -Not -BeNullOrEmpty
     }
 }
 

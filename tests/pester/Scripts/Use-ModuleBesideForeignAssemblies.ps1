@@ -40,6 +40,14 @@ Import-Module $ModulePath
 if ($Order -eq 'ForeignFirst') { Use-TieDxl }
 else { Use-TieDxl; Import-ForeignAssembly }
 
+# What another module gets when it asks for the exact MQTTnet and MessagePack that TieDxl uses: never TieDxl's copy.
+foreach ($reference in 'MQTTnet, Version=5.2.0.1603, Culture=neutral, PublicKeyToken=fdb7629f2e364a63',
+    'MessagePack, Version=2.5.0.0, Culture=neutral, PublicKeyToken=b4a0369545f0a1be') {
+    $name = ([System.Reflection.AssemblyName]$reference).Name
+    try { "ByName.$name=$([System.Runtime.Loader.AssemblyLoadContext]::GetLoadContext([System.Reflection.Assembly]::Load($reference)).Name)" }
+    catch { "ByName.$name=NotFound" }
+}
+
 foreach ($assembly in [AppDomain]::CurrentDomain.GetAssemblies()) {
     $name = $assembly.GetName()
     if ($name.Name -in 'MessagePack', 'MQTTnet', 'MQTTnet.Server') {
