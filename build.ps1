@@ -7,9 +7,14 @@
     Tasks:
       Build  dotnet publish of src/TieDxl into out/TieDxl, plus the manifest, the format file and the help
              (MAML generated from docs/en-US/*.md).
-      Test   Build, then the xunit tests (dotnet test, TRX) and every tests/pester/*.Tests.ps1 in its own fresh
+      Test   Build and Package, then the xunit tests (dotnet test, TRX) and every tests/pester/*.Tests.ps1 in its own fresh
              pwsh. Ends with one line "N passed, N failed" and a non-zero exit code on any failure, on a
              crashed phase, on a skipped test or when no test ran.
+      Package
+             Build, then the module's .nupkg (Publish-PSResource) into the local file repository out/repository:
+             the manifest, the format file, the help, the assemblies and LICENSE. Install it with
+             Register-PSResourceRepository -Name TieDxlLocal -Uri ./out/repository -Trusted and
+             Install-PSResource TieDxl -Repository TieDxlLocal.
       Clean  Removes out/, .tools/ and every bin/ and obj/ folder under src/ and tests/.
       Demo   Build, then ./demo/Demo.ps1 in a fresh pwsh that finds TieDxl on PSModulePath.
       Bench  Build, then ./bench/Bench.ps1 in a fresh pwsh that finds TieDxl on PSModulePath.
@@ -20,7 +25,7 @@
 #>
 [CmdletBinding()]
 param(
-    [ValidateSet('Build', 'Test', 'Clean', 'Demo', 'Bench')]
+    [ValidateSet('Build', 'Package', 'Test', 'Clean', 'Demo', 'Bench')]
     [string] $Task = 'Build',
 
     [ValidateSet('Debug', 'Release')]
@@ -38,6 +43,7 @@ $Root = $PSScriptRoot
 $OutDir = Join-Path $Root 'out'
 $ModuleOut = Join-Path $OutDir 'TieDxl'
 $ResultsDir = Join-Path $OutDir 'test-results'
+$RepositoryOut = Join-Path $OutDir 'repository'
 $PesterVersion = '6.2.0'
 $PwshPath = Join-Path $PSHOME ($IsWindows ? 'pwsh.exe' : 'pwsh')
 
@@ -121,6 +127,40 @@ function Invoke-Build {
         '-OutFile', (Join-Path $helpOut 'TieDxl.dll-Help.xml'))
     if ($code -ne 0) { throw "Help generation failed (exit code $code)." }
     Write-Step "Module ready: $(Join-Path $ModuleOut 'TieDxl.psd1')"
+}
+
+# The package holds what an installed module needs, nothing of the build: no .pdb, no XML doc comments.
+function Invoke-Package {
+    Invoke-Build
+    $version = (Import-PowerShellDataFile (Join-Path $ModuleOut 'TieDxl.psd1')).ModuleVersion
+    Write-Step "Package TieDxl $version -> $RepositoryOut"
+    $staging = Join-Path $OutDir 'package-staging'
+    $stagedModule = Join-Path $staging 'TieDxl'
+    if (Test-Path $staging) { Remove-Item -Recurse -Force $staging }
+    $null = New-Item -ItemType Directory -Force -Path $stagedModule
+    Copy-Item -Path (Join-Path $ModuleOut '*') -Destination $stagedModule -Recurse
+    Get-ChildItem -LiteralPath $stagedModule -Recurse -File |
+        Where-Object { $_.Extension -eq '.pdb' -or ($_.Extension -eq '.xml' -and $_.Directory.Name -ne 'en-US') } |
+        Remove-Item -Force
+    Copy-Item -LiteralPath (Join-Path $Root 'LICENSE') -Destination $stagedModule
+
+    $null = New-Item -ItemType Directory -Force -Path $RepositoryOut
+    # Publish-PSResource refuses a version the repository already holds: a rebuild replaces it.
+    Remove-Item -Path (Join-Path $RepositoryOut "TieDxl.$version.nupkg") -Force -ErrorAction Ignore
+    $settings = Join-Path $staging 'psresourceget-settings'
+    $null = New-Item -ItemType Directory -Force -Path $settings
+    $childEnv = @{}
+    foreach ($k in $ChildEnvironment.Keys) { $childEnv[$k] = $ChildEnvironment[$k] }
+    $childEnv['XDG_DATA_HOME'] = $settings
+    $childEnv['LOCALAPPDATA'] = $settings
+    $code = Start-ChildProcess -FilePath $PwshPath -Environment $childEnv -TimeoutSec 300 -ArgumentList @(
+        '-NoProfile', '-NonInteractive', '-File', (Join-Path $Root 'tools/Publish-ModulePackage.ps1'),
+        '-ModulePath', $stagedModule, '-RepositoryPath', $RepositoryOut)
+    if ($code -ne 0) { throw "Publish-PSResource failed (exit code $code)." }
+    Remove-Item -Recurse -Force $staging
+    $package = Join-Path $RepositoryOut "TieDxl.$version.nupkg"
+    if (-not (Test-Path -LiteralPath $package)) { throw "Publish-PSResource wrote no $package." }
+    Write-Step "Package ready: $package"
 }
 
 function Invoke-Clean {
@@ -209,7 +249,7 @@ function Read-TrxResult([string] $Path) {
 }
 
 function Invoke-Test {
-    Invoke-Build
+    Invoke-Package
     Initialize-Mosquitto
 
     if (Test-Path $ResultsDir) { Remove-Item -Recurse -Force $ResultsDir }
@@ -268,6 +308,7 @@ function Invoke-Test {
         $childEnv = @{}
         foreach ($k in $ChildEnvironment.Keys) { $childEnv[$k] = $ChildEnvironment[$k] }
         $childEnv['TIEDXL_TEST_MODULE'] = Join-Path $ModuleOut 'TieDxl.psd1'
+        $childEnv['TIEDXL_TEST_REPOSITORY'] = $RepositoryOut
         $childEnv['TIEDXL_MOSQUITTO'] = $env:TIEDXL_MOSQUITTO
         foreach ($file in $files) {
             $base = $file.Name -replace '\.Tests\.ps1$', ''
@@ -348,6 +389,7 @@ try {
     Push-Location $Root
     switch ($Task) {
         'Build' { Invoke-Build }
+        'Package' { Invoke-Package }
         'Test'  { Invoke-Test }
         'Clean' { Invoke-Clean }
         'Demo'  { Invoke-Script 'demo/Demo.ps1' 'Demo' }

@@ -3,7 +3,6 @@
 BeforeAll {
     $script:ModulePath = $env:TIEDXL_TEST_MODULE ?? (Join-Path $PSScriptRoot '../../out/TieDxl/TieDxl.psd1')
     $module = Import-Module $ModulePath -PassThru -ErrorAction Stop
-    Add-Type -Path (Join-Path $module.ModuleBase 'TieDxl.Fabric.dll')
     $script:Fabric = [TieDxl.Fabric.DxlTestFabric]::StartAsync([TieDxl.Fabric.DxlTestFabricOptions]::new(),
         [System.Threading.CancellationToken]::None).GetAwaiter().GetResult()
     $script:Files = $Fabric.Files

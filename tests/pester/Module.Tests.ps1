@@ -10,7 +10,7 @@ BeforeAll {
 Describe 'TieDxl module' {
     It 'imports from the built folder with the manifest version' {
         $Module.Name | Should -Be 'TieDxl'
-        $Module.Version | Should -Be ([version]'0.1.0')
+        $Module.Version | Should -Be ([version]'0.2.0')
         $Module.ModuleBase | Should -Be (Split-Path -Parent (Resolve-Path $ModulePath).Path)
     }
 

@@ -4,7 +4,6 @@
 BeforeAll {
     $script:ModulePath = $env:TIEDXL_TEST_MODULE ?? (Join-Path $PSScriptRoot '../../out/TieDxl/TieDxl.psd1')
     $module = Import-Module $ModulePath -PassThru -ErrorAction Stop
-    Add-Type -Path (Join-Path $module.ModuleBase 'TieDxl.Fabric.dll')
 
     $script:Mosquitto = @('/usr/sbin/mosquitto', '/usr/bin/mosquitto') | Where-Object { Test-Path $_ } | Select-Object -First 1
     if (-not $Mosquitto) { throw 'mosquitto is not installed (Debian: apt-get install mosquitto); build.ps1 -Task Test installs it as root.' }

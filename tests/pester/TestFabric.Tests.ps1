@@ -4,7 +4,6 @@
 BeforeAll {
     $script:ModulePath = $env:TIEDXL_TEST_MODULE ?? (Join-Path $PSScriptRoot '../../out/TieDxl/TieDxl.psd1')
     $module = Import-Module $ModulePath -PassThru -ErrorAction Stop
-    Add-Type -Path (Join-Path $module.ModuleBase 'TieDxl.Fabric.dll')
     Import-Module (Join-Path $PSScriptRoot 'TestSupport.psm1') -Force -ErrorAction Stop
     $script:Seed = Get-TieSeed
     $script:SavedConfig = $env:TIEDXL_CONFIG

@@ -3,7 +3,6 @@
 BeforeAll {
     $script:ModulePath = $env:TIEDXL_TEST_MODULE ?? (Join-Path $PSScriptRoot '../../out/TieDxl/TieDxl.psd1')
     $module = Import-Module $ModulePath -PassThru -ErrorAction Stop
-    Add-Type -Path (Join-Path $module.ModuleBase 'TieDxl.Fabric.dll')
     Import-Module (Join-Path $PSScriptRoot 'TestSupport.psm1') -Force -ErrorAction Stop
     $script:Seed = Get-TieSeed
     $script:Cert2Sha1 = '6eae26db8c13182a7947982991b4321732cc3de2'
