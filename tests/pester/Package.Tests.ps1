@@ -171,11 +171,12 @@ Describe 'Remove-Module TieDxl, then Import-Module TieDxl in the same session' {
         $r.Values['BeforeLookup'] | Should -Be 'KnownTrusted'
         $r.Values['CommandsAfterRemoval'] | Should -Be '0'
         $r.Values['BeforeState'] | Should -Be 'Closed'
-        $r.Values['CleanGoodbyes'] | Should -Be '2'
+        $r.Values['CleanGoodbyes'] | Should -Be '3' -Because 'both sessions and then the fabric''s own TIE service client say goodbye'
         $r.Values['AbruptDisconnects'] | Should -Be '0'
+        $r.Values['FabricFolderRemoved'] | Should -Be 'True' -Because 'the test fabric goes down with the module, after the goodbyes'
         $r.Values['AfterLookup'] | Should -Be 'KnownTrusted'
         $r.Values['TrustLevelType'] | Should -Be 'KnownTrusted'
-        $r.Values['Sessions'] | Should -Be 'after'
+        $r.Values['Sessions'] | Should -Be 'again,after'
         $r.Values['Done'] | Should -Be 'True'
     }
 }

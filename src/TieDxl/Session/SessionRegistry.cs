@@ -183,19 +183,24 @@ internal static class SessionRegistry
         {
             var fabric = state.TakeTestFabric();
             if (fabric is null) return Task.FromResult<Exception?>(null);
-            var session = CloseAsync(fabric.Session);
-            return Track(StopFabricAfterAsync(session, fabric));
+            return Track(StopFabricAfterAsync([CloseAsync(fabric.Session)], fabric));
         }
     }
 
-    /// <summary>Closes every session and the test fabric of a runspace that is going away (best effort; the caller may wait).</summary>
+    /// <summary>
+    /// Closes every session of a runspace that is going away, then its test fabric, so that every session's goodbye
+    /// reaches the broker before it stops (best effort; the caller may wait).
+    /// </summary>
     internal static List<Task> CloseAll(RunspaceSessions state)
     {
         var closing = new List<Task>();
         lock (s_closeLock)
         {
-            closing.Add(StopTestFabricAsync(state));
-            foreach (var s in state.RemoveAll()) closing.Add(CloseAsync(s));
+            // The fabric's own session is one of the runspace's sessions.
+            var sessions = state.RemoveAll().Select(CloseAsync).ToArray();
+            closing.AddRange(sessions);
+            if (state.TakeTestFabric() is { } fabric)
+                closing.Add(Track(StopFabricAfterAsync(sessions, fabric)));
         }
         return closing;
     }
@@ -217,9 +222,10 @@ internal static class SessionRegistry
         return failure;
     }
 
-    private static async Task<Exception?> StopFabricAfterAsync(Task<Exception?> sessionClosed, DxlTestFabricInfo fabric)
+    /// <summary>Stops the fabric once the sessions' goodbyes are done (they never fault); the first failure, if any.</summary>
+    private static async Task<Exception?> StopFabricAfterAsync(Task<Exception?>[] sessionsClosed, DxlTestFabricInfo fabric)
     {
-        var failure = await sessionClosed.ConfigureAwait(false);
+        var failure = (await Task.WhenAll(sessionsClosed).ConfigureAwait(false)).FirstOrDefault(f => f is not null);
         try { await fabric.Fabric.DisposeAsync().ConfigureAwait(false); }
         catch (Exception ex) { failure ??= ex; }
         return failure;
