@@ -132,14 +132,16 @@ public sealed class DxlCertificateRequest : IDisposable
 
     private static X500DistinguishedName BuildName(DxlCertificateSubject s)
     {
+        // The builder's display order is the reverse of the order added: add the most specific first so the
+        // subject reads "CN=…, OU=…, O=…, L=…, ST=…, C=…" and is encoded country first, as usual.
         var b = new X500DistinguishedNameBuilder();
-        if (!string.IsNullOrWhiteSpace(s.Country)) b.AddCountryOrRegion(s.Country.Trim());
-        if (!string.IsNullOrWhiteSpace(s.StateOrProvince)) b.AddStateOrProvinceName(s.StateOrProvince.Trim());
-        if (!string.IsNullOrWhiteSpace(s.Locality)) b.AddLocalityName(s.Locality.Trim());
-        if (!string.IsNullOrWhiteSpace(s.Organization)) b.AddOrganizationName(s.Organization.Trim());
-        if (!string.IsNullOrWhiteSpace(s.OrganizationalUnit)) b.AddOrganizationalUnitName(s.OrganizationalUnit.Trim());
-        b.AddCommonName(s.CommonName.Trim());
         if (!string.IsNullOrWhiteSpace(s.Email)) b.AddEmailAddress(s.Email.Trim());
+        b.AddCommonName(s.CommonName.Trim());
+        if (!string.IsNullOrWhiteSpace(s.OrganizationalUnit)) b.AddOrganizationalUnitName(s.OrganizationalUnit.Trim());
+        if (!string.IsNullOrWhiteSpace(s.Organization)) b.AddOrganizationName(s.Organization.Trim());
+        if (!string.IsNullOrWhiteSpace(s.Locality)) b.AddLocalityName(s.Locality.Trim());
+        if (!string.IsNullOrWhiteSpace(s.StateOrProvince)) b.AddStateOrProvinceName(s.StateOrProvince.Trim());
+        if (!string.IsNullOrWhiteSpace(s.Country)) b.AddCountryOrRegion(s.Country.Trim());
         return b.Build();
     }
 

@@ -85,6 +85,20 @@ public static class DxlClientConfigWriter
         return BuildPlan(folder, prefix, package, certificate, key, null, force);
     }
 
+    /// <summary>
+    /// Refuses (unless <paramref name="force"/>) when the folder already has a config, or a key that would be
+    /// replaced; returns the files that would be replaced. Call it before asking ePO to sign anything.
+    /// </summary>
+    public static IReadOnlyList<string> EnsureWritable(string folder, string prefix, bool writesKey, bool force)
+    {
+        var guarded = new List<string> { Path.GetFullPath(Path.Combine(folder, ConfigFileName)) };
+        if (writesKey) guarded.Add(Path.GetFullPath(Path.Combine(folder, prefix + ".key")));
+        var existing = guarded.Where(File.Exists).ToList();
+        if (existing.Count > 0 && !force)
+            throw new DxlProvisioningException($"{string.Join(" and ", existing)} already exist{(existing.Count == 1 ? "s" : "")}; nothing was written (force to replace)");
+        return existing;
+    }
+
     /// <summary>Writes the plan's files (temporary file + rename each, the config last).</summary>
     public static DxlClientConfigFiles Write(DxlClientConfigPlan plan)
     {
@@ -135,11 +149,7 @@ public static class DxlClientConfigWriter
         try { DxlClientConfig.Parse(text, configPath); }
         catch (DxlConfigException e) { throw new DxlProvisioningException($"the config would not read back ({e.Message}); nothing was written", e); }
 
-        var guarded = new List<string> { configPath };
-        if (privateKey is not null) guarded.Add(keyPath);
-        var existing = guarded.Where(File.Exists).ToList();
-        if (existing.Count > 0 && !force)
-            throw new DxlProvisioningException($"{string.Join(" and ", existing)} exist(s); nothing was written (force to replace)");
+        var existing = EnsureWritable(folder, prefix, privateKey is not null, force);
 
         var writes = new List<PlannedFile>();
         if (privateKey is not null) writes.Add(new PlannedFile(keyPath, privateKey, OwnerOnly: true));
