@@ -172,9 +172,8 @@ public sealed class EpoClient : IDisposable
         if (status == 403) throw new EpoPermissionException(Server, command, user, answer?.ErrorText ?? $"HTTP 403 {response.ReasonPhrase}");
         if (answer is null)
         {
-            var what = response.Content.Headers.ContentType?.MediaType is { } type && type.Contains("html", StringComparison.OrdinalIgnoreCase) || body.TrimStart().StartsWith('<')
-                ? "an HTML page"
-                : body.Trim().Length == 0 ? "an empty body" : $"'{EpoAnswers.Shorten(OneLine(body))}'";
+            var html = response.Content.Headers.ContentType?.MediaType?.Contains("html", StringComparison.OrdinalIgnoreCase) == true || body.TrimStart().StartsWith('<');
+            var what = body.Trim().Length == 0 ? "an empty body" : html ? "an HTML page" : $"'{EpoAnswers.Shorten(OneLine(body))}'";
             throw new EpoNotEpoException(Server, command, $"HTTP {status} {response.ReasonPhrase} with {what} instead of 'OK:' or 'Error n:'");
         }
         if (!answer.IsOk)
