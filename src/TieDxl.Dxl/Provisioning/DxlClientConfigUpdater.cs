@@ -80,7 +80,12 @@ public static class DxlClientConfigUpdater
     {
         var sections = DxlConfigFileReader.Parse(file, lines.ToArray());
         var changes = new List<DxlBrokerChange>();
-        var byId = wanted.ToDictionary(b => b.Id!, StringComparer.OrdinalIgnoreCase);
+        var byId = new Dictionary<string, DxlBroker>(StringComparer.OrdinalIgnoreCase);
+        foreach (var b in wanted)
+        {
+            if (string.IsNullOrWhiteSpace(b.Id)) throw new DxlProvisioningException($"ePO lists a broker without an id ({b}); the config was left as it is");
+            if (!byId.TryAdd(b.Id, b)) throw new DxlProvisioningException($"ePO lists the broker {b.Id} twice; the config was left as it is");
+        }
 
         if (!sections.TryGetValue(sectionName, out var section))
         {
