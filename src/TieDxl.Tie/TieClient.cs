@@ -5,7 +5,7 @@ using TieDxl.Dxl.Messages;
 
 namespace TieDxl.Tie;
 
-/// <summary>The outcome of <see cref="TieClient.VerifyExternalFileReputationAsync"/>.</summary>
+/// <summary>The outcome of <see cref="TieClient.VerifyExternalFileReputationAsync"/> (in Workflows).</summary>
 /// <param name="Applied">Provider 15 showed the expected trust level.</param>
 /// <param name="LastResult">The last successful lookup, or null when every lookup was "not found".</param>
 /// <param name="Lookups">How many lookups were made.</param>
@@ -34,7 +34,7 @@ public sealed class TieEventErrorEventArgs : EventArgs
 /// <para>Event handlers run on the DXL client's event dispatcher, one event at a time: hand long work off to a
 /// queue. Handler exceptions and unparseable events go to <see cref="EventError"/>.</para>
 /// </summary>
-public sealed class TieClient
+public sealed partial class TieClient
 {
     /// <summary>The default per-call timeout (30 s, as the Python client).</summary>
     public static readonly TimeSpan DefaultTimeoutValue = TimeSpan.FromSeconds(30);
@@ -88,7 +88,7 @@ public sealed class TieClient
     /// Reports an External reputation (provider 15): an event, no reply (TIE Server 3.0+, External provider enabled
     /// in policy, "TIE Server Set External Reputation" authorisation). NOT_SET (0) is accepted. Completes when the
     /// event was handed to the connection; there is no confirmation from TIE — look the file up to verify.
-    /// See <see cref="CheckExternalReport"/> for advice worth showing the user.
+    /// <see cref="ReportExternalReputationAsync"/> is the whole workflow (look up, decide, send, verify).
     /// </summary>
     public async Task SetExternalFileReputationAsync(TieHashes hashes, TrustLevel trustLevel, FileType fileType = FileType.None,
         string? filename = null, string? comment = null, CancellationToken cancellationToken = default)
@@ -107,56 +107,6 @@ public sealed class TieClient
         {
             throw new TieConnectionException(TieTopics.ExternalFileReport, ex);
         }
-    }
-
-    /// <summary>
-    /// Verifies an External report by looking the file up until provider 15 shows <paramref name="trustLevel"/>
-    /// or <paramref name="within"/> (default 10 s) has passed, every <paramref name="pollInterval"/> (default 500 ms).
-    /// Lookup errors other than "not found" propagate.
-    /// </summary>
-    public async Task<TieExternalVerification> VerifyExternalFileReputationAsync(TieHashes hashes, TrustLevel trustLevel,
-        TimeSpan? within = null, TimeSpan? pollInterval = null, CancellationToken cancellationToken = default)
-    {
-        RequireHashes(hashes);
-        var deadline = DateTime.UtcNow + (within ?? TimeSpan.FromSeconds(10));
-        var interval = pollInterval ?? TimeSpan.FromMilliseconds(500);
-        if (interval <= TimeSpan.Zero) throw new ArgumentOutOfRangeException(nameof(pollInterval), interval, "The poll interval must be positive.");
-        var lookups = 0;
-        FileReputationResult? last = null;
-        while (true)
-        {
-            try
-            {
-                last = await GetFileReputationAsync(hashes, null, cancellationToken).ConfigureAwait(false);
-                lookups++;
-                if (last.External is { } ext && ext.TrustLevelValue == (int)trustLevel)
-                    return new TieExternalVerification(true, last, lookups);
-            }
-            catch (TieNotFoundException)
-            {
-                lookups++;
-            }
-            if (DateTime.UtcNow + interval > deadline) return new TieExternalVerification(false, last, lookups);
-            await Task.Delay(interval, cancellationToken).ConfigureAwait(false);
-        }
-    }
-
-    /// <summary>
-    /// Advice on an External report, from what users found (issues #16, #19, #20, #21): the server ignores
-    /// reports without a file name, and a report with fewer than three hash types creates an incomplete record.
-    /// Empty when nothing to say.
-    /// </summary>
-    public static IReadOnlyList<string> CheckExternalReport(TieHashes hashes, string? filename, FileType fileType)
-    {
-        var list = new List<string>();
-        if (string.IsNullOrWhiteSpace(filename))
-            list.Add("No file name: TIE servers were seen to ignore External reports without one.");
-        if (hashes.Count < 3)
-            list.Add($"Only {hashes.Count} hash type(s) ({string.Join(", ", hashes.Entries.Select(e => e.Key.WireName()))}): " +
-                     "TIE creates an incomplete record that later reports with other hash types cannot complete. Send md5, sha1 and sha256 when you have them.");
-        if (fileType == FileType.None)
-            list.Add("File type NONE (0): give the real type (e.g. PeExe) when known.");
-        return list;
     }
 
     /// <summary>Where the file has run: first reference per system, capped at <paramref name="queryLimit"/> (1-5000).</summary>

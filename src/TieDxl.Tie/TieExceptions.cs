@@ -15,6 +15,8 @@ public enum TieErrorKind
     ServiceError,
     /// <summary>The DXL connection was lost or is not up.</summary>
     Connection,
+    /// <summary>A change was sent but TIE did not show it within the time allowed.</summary>
+    NotVerified,
 }
 
 /// <summary>Base of the errors a <see cref="TieClient"/> raises for a failed call (arguments and cancellation aside).</summary>

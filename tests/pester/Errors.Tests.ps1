@@ -1,10 +1,10 @@
 # The mapping of DXL exceptions to error records (ids, categories, targets, messages), tested through the
-# module's internal DxlErrors class: every cmdlet reports DXL failures through it.
+# module's internal ErrorCatalog class: every cmdlet reports DXL failures through it.
 BeforeAll {
     $modulePath = $env:TIEDXL_TEST_MODULE ?? (Join-Path $PSScriptRoot '../../out/TieDxl/TieDxl.psd1')
     Import-Module $modulePath -ErrorAction Stop
-    $script:Errors = [TieDxl.DxlSession].Assembly.GetType('TieDxl.Commands.DxlErrors', $true)
-    function script:Map($Exception, $Target) { $Errors.GetMethod('FromException').Invoke($null, @($Exception, $Target)) }
+    $script:Errors = [TieDxl.DxlSession].Assembly.GetType('TieDxl.Errors.ErrorCatalog', $true)
+    function script:Map($Exception, $Target) { $Errors.GetMethod('FromException', [type[]]@([Exception], [object])).Invoke($null, @($Exception, $Target)) }
     function script:IsTerminating($Exception) { $Errors.GetMethod('IsTerminating').Invoke($null, @($Exception)) }
     function script:NewErrorResponse([long] $Code, [string] $Message) {
         $r = [TieDxl.Dxl.Messages.DxlErrorResponse]::new()

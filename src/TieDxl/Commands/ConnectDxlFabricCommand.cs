@@ -3,7 +3,7 @@ using System.Net;
 using System.Security;
 using System.Security.Cryptography.X509Certificates;
 using TieDxl.Dxl;
-using TieDxl.Dxl.Client;
+using TieDxl.Errors;
 using TieDxl.Dxl.Config;
 using TieDxl.Session;
 
@@ -73,7 +73,7 @@ public sealed class ConnectDxlFabricCommand : TieDxlCmdletBase
         var registry = SessionRegistry.Current;
         if (Name is not null && registry.FindByName(Name) is { } existing)
         {
-            ThrowError(DxlErrors.SessionNameInUse, ErrorCategory.InvalidArgument, Name,
+            ThrowError(ErrorCatalog.SessionNameInUse, ErrorCategory.InvalidArgument, Name,
                 $"A DXL session named '{Name}' is already open ({existing}). Disconnect it first or choose another -Name.");
         }
 
@@ -87,43 +87,32 @@ public sealed class ConnectDxlFabricCommand : TieDxlCmdletBase
         var timeout = TimeSpan.FromSeconds(TimeoutSec);
         if (config.ConnectTimeout > timeout) config.ConnectTimeout = timeout;
 
-        var id = registry.NextId();
         DxlSession session;
         try
         {
-            session = new DxlSession(id, Name ?? $"DxlSession{id}", config, log => new DxlClient(config, log));
+            session = registry.Create(Name, config);
         }
         catch (Exception ex) when (ex is not PipelineStoppedException)
         {
-            ThrowDxlError(ex, target);
-            return;
+            throw ThrowDxlError(ex, target);
         }
 
         WriteVerbose($"Connecting to {string.Join(", ", session.Brokers)} as {session.ClientId} (timeout {TimeoutSec} s).");
         try
         {
-            RunSync(ct => session.Client.ConnectAsync(ct), timeout, logFrom: session);
+            OpenSession(session, timeout);
+        }
+        catch (TimeoutException ex)
+        {
+            ThrowError(ErrorCatalog.ConnectTimeout, ErrorCategory.OperationTimeout, target,
+                $"Could not connect to {string.Join(", ", session.Brokers)} within {TimeoutSec} s.", ex,
+                "Check that a broker is reachable (host, port, firewall, proxy) or raise -TimeoutSec.");
         }
         catch (Exception ex) when (ex is not PipelineStoppedException)
         {
-            DisposeQuietly(session);
-            if (ex is TimeoutException)
-            {
-                ThrowError(DxlErrors.ConnectTimeout, ErrorCategory.OperationTimeout, target,
-                    $"Could not connect to {string.Join(", ", session.Brokers)} within {TimeoutSec} s.", ex,
-                    "Check that a broker is reachable (host, port, firewall, proxy) or raise -TimeoutSec.");
-            }
-            ThrowDxlError(ex, target);
-        }
-        catch (PipelineStoppedException)
-        {
-            DisposeQuietly(session);
-            throw;
+            throw ThrowDxlError(ex, target);
         }
 
-        session.MarkConnected();
-        session.Owner = registry;
-        registry.Add(session);
         WriteVerbose($"Connected: {session}. It is now the default session of this runspace.");
         if (PassThru) WriteObject(session);
     }
@@ -138,7 +127,7 @@ public sealed class ConnectDxlFabricCommand : TieDxlCmdletBase
             fromEnvironment = true;
             if (string.IsNullOrWhiteSpace(path))
             {
-                ThrowError(DxlErrors.ConfigNotSpecified, ErrorCategory.InvalidArgument, ConfigEnvironmentVariable,
+                ThrowError(ErrorCatalog.ConfigNotSpecified, ErrorCategory.InvalidArgument, ConfigEnvironmentVariable,
                     "No DXL configuration was given. Pass -ConfigPath <dxlclient.config>, or -Broker with -CertificatePath, " +
                     $"-PrivateKeyPath and -CaBundlePath, or set the {ConfigEnvironmentVariable} environment variable to the path of a dxlclient.config.",
                     recommendedAction: "Connect-DxlFabric -ConfigPath ./dxlclient.config");
@@ -150,7 +139,7 @@ public sealed class ConnectDxlFabricCommand : TieDxlCmdletBase
         {
             var source = fromEnvironment ? $" (from the {ConfigEnvironmentVariable} environment variable)" : "";
             var message = $"The DXL configuration file '{full}'{source} does not exist.";
-            ThrowError(DxlErrors.ConfigFileNotFound, ErrorCategory.ObjectNotFound, full, message, new FileNotFoundException(message, full));
+            ThrowError(ErrorCatalog.ConfigFileNotFound, ErrorCategory.ObjectNotFound, full, message, new FileNotFoundException(message, full));
         }
 
         try
@@ -159,8 +148,7 @@ public sealed class ConnectDxlFabricCommand : TieDxlCmdletBase
         }
         catch (Exception ex) when (ex is not PipelineStoppedException)
         {
-            ThrowDxlError(ex, full);
-            throw; // not reached
+            throw ThrowDxlError(ex, full);
         }
     }
 
@@ -181,7 +169,7 @@ public sealed class ConnectDxlFabricCommand : TieDxlCmdletBase
     {
         if (!Certificate.HasPrivateKey)
         {
-            ThrowError(DxlErrors.CertificateWithoutKey, ErrorCategory.InvalidArgument, Certificate,
+            ThrowError(ErrorCatalog.CertificateWithoutKey, ErrorCategory.InvalidArgument, Certificate,
                 $"The certificate '{Certificate.Subject}' ({Certificate.Thumbprint}) has no private key; a DXL client certificate needs one.");
         }
         var config = new DxlClientConfig
@@ -204,20 +192,18 @@ public sealed class ConnectDxlFabricCommand : TieDxlCmdletBase
             }
             catch (DxlConfigException ex)
             {
-                ThrowError(DxlErrors.InvalidBroker, ErrorCategory.InvalidArgument, text,
+                throw ThrowError(ErrorCatalog.InvalidBroker, ErrorCategory.InvalidArgument, text,
                     $"'{text}' is not a broker address: {ex.Message} Use host, host:port, ssl://host:port or wss://host:port.", ex);
-                return;
             }
             catch (Exception ex) when (ex is not PipelineStoppedException)
             {
-                ThrowDxlError(ex, text);
-                return;
+                throw ThrowDxlError(ex, text);
             }
             (broker.IsWebSocket ? config.WebSocketBrokers : config.Brokers).Add(broker);
         }
         if (config.Brokers.Count > 0 && config.WebSocketBrokers.Count > 0)
         {
-            ThrowError(DxlErrors.InvalidBroker, ErrorCategory.InvalidArgument, string.Join(", ", Broker),
+            ThrowError(ErrorCatalog.InvalidBroker, ErrorCategory.InvalidArgument, string.Join(", ", Broker),
                 "-Broker mixes MQTT (ssl://) and WebSocket (wss://) brokers; a session uses one kind only.");
         }
         config.UseWebSockets = config.WebSocketBrokers.Count > 0;
@@ -229,7 +215,7 @@ public sealed class ConnectDxlFabricCommand : TieDxlCmdletBase
         if (!File.Exists(full))
         {
             var message = $"The file '{full}' given with -{parameter} does not exist.";
-            ThrowError(DxlErrors.CertificateFileNotFound, ErrorCategory.ObjectNotFound, full, message, new FileNotFoundException(message, full));
+            ThrowError(ErrorCatalog.CertificateFileNotFound, ErrorCategory.ObjectNotFound, full, message, new FileNotFoundException(message, full));
         }
         return full;
     }
@@ -242,23 +228,8 @@ public sealed class ConnectDxlFabricCommand : TieDxlCmdletBase
         }
         catch (Exception ex) when (ex is ItemNotFoundException or ProviderNotFoundException or System.Management.Automation.DriveNotFoundException or NotSupportedException)
         {
-            ThrowError(DxlErrors.ConfigFileNotFound, ErrorCategory.ObjectNotFound, path,
+            throw ThrowError(ErrorCatalog.ConfigFileNotFound, ErrorCategory.ObjectNotFound, path,
                 $"The path '{path}' cannot be resolved to a file: {ex.Message}", ex);
-            return path;
-        }
-    }
-
-    private static void DisposeQuietly(DxlSession session)
-    {
-        session.MarkClosed();
-        try
-        {
-            var t = session.Client.DisposeAsync().AsTask();
-            t.Wait(TimeSpan.FromSeconds(5));
-        }
-        catch (Exception)
-        {
-            // Best effort: the connect already failed and that error is what the user needs.
         }
     }
 }

@@ -43,33 +43,19 @@ public sealed class DisconnectDxlFabricCommand : TieDxlCmdletBase
                 continue;
             }
             if (!ShouldProcess(session.ToString(), "Disconnect from the DXL fabric")) continue;
-            Close(session);
-        }
-    }
-
-    private void Close(DxlSession session)
-    {
-        (session.Owner ?? SessionRegistry.Current).Remove(session);
-        session.MarkClosed();
-        WriteVerbose($"Disconnecting {session.Name}.");
-        try
-        {
-            RunSync(ct => session.Client.DisconnectAsync(ct), TimeSpan.FromSeconds(TimeoutSec), logFrom: session);
-        }
-        catch (Exception ex) when (ex is not PipelineStoppedException)
-        {
-            // The session is gone from the runspace either way; tell why the goodbye failed.
-            WriteDxlError(ex, session);
-        }
-        finally
-        {
-            try
+            WriteVerbose($"Disconnecting {session.Name}.");
+            using var log = session.AttachLog(PostLog);
+            var closed = SessionRegistry.CloseAsync(session);
+            // The session is gone from the runspace either way; say why the goodbye did not finish.
+            if (!WaitBounded(closed, TimeSpan.FromSeconds(TimeoutSec)))
             {
-                session.Client.DisposeAsync().AsTask().Wait(TimeSpan.FromSeconds(5));
+                ThrowIfStopping();
+                WriteError(Errors.ErrorCatalog.OperationTimeout, ErrorCategory.OperationTimeout, session,
+                    $"The goodbye of '{session.Name}' did not finish within {TimeoutSec} s; the connection is closed in the background.");
             }
-            catch (Exception)
+            else if (closed.Result is { } failure)
             {
-                // Nothing useful to report: the connection is closed or abandoned.
+                WriteDxlError(failure, session);
             }
         }
     }

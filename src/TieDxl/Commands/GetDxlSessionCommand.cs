@@ -39,7 +39,7 @@ public sealed class GetDxlSessionCommand : TieDxlCmdletBase
                 {
                     var match = all.FirstOrDefault(s => s.Id == id);
                     if (match is not null) WriteObject(match);
-                    else WriteError(DxlErrors.SessionNotFound, ErrorCategory.ObjectNotFound, id,
+                    else WriteError(Errors.ErrorCatalog.SessionNotFound, ErrorCategory.ObjectNotFound, id,
                         $"No open DXL session has the id {id}.");
                 }
                 break;
@@ -62,7 +62,7 @@ public sealed class GetDxlSessionCommand : TieDxlCmdletBase
                     }
                     if (!found && !WildcardPattern.ContainsWildcardCharacters(name))
                     {
-                        WriteError(DxlErrors.SessionNotFound, ErrorCategory.ObjectNotFound, name,
+                        WriteError(Errors.ErrorCatalog.SessionNotFound, ErrorCategory.ObjectNotFound, name,
                             $"No open DXL session is named '{name}'.");
                     }
                 }

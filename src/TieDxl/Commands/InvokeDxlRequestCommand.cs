@@ -78,7 +78,7 @@ public sealed class InvokeDxlRequestCommand : TieDxlCmdletBase
             }
             catch (FormatException ex)
             {
-                WriteError(DxlErrors.InvalidJson, ErrorCategory.InvalidData, text, $"The response on '{Topic}' is not valid JSON: {ex.Message}", ex);
+                WriteError(Errors.ErrorCatalog.InvalidJson, ErrorCategory.InvalidData, text, $"The response on '{Topic}' is not valid JSON: {ex.Message}", ex);
             }
         }
         else

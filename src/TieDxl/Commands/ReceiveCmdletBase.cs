@@ -1,16 +1,18 @@
-using System.Collections.Concurrent;
 using System.Management.Automation;
+using TieDxl.Pipeline;
+using TieDxl.Session;
 
 namespace TieDxl.Commands;
 
 /// <summary>
-/// Base of the Receive-* cmdlets: subscribes, then writes what arrives (queued from other threads, written on the
-/// pipeline thread only) until -Count items were written, -TimeoutSec passed, or the pipeline stops; unsubscribes
-/// on the way out.
+/// Base of the Receive-* cmdlets: subscribes, then writes what arrives (posted to the channel by the
+/// subscriptions, written on the pipeline thread) until -Count items were written, -TimeoutSec passed, or the
+/// pipeline stops; unsubscribes on the way out.
 /// </summary>
-public abstract class ReceiveCmdletBase<T> : TieDxlCmdletBase
+public abstract class ReceiveCmdletBase<T> : TieDxlCmdletBase where T : notnull
 {
-    private readonly ConcurrentQueue<T> _received = new();
+    /// <summary>How long unsubscribing may take on the way out; the subscriptions end with the session at the latest.</summary>
+    private static readonly TimeSpan UnsubscribeTimeout = TimeSpan.FromSeconds(5);
 
     [Parameter]
     [ValidateRange(1, int.MaxValue)]
@@ -30,8 +32,7 @@ public abstract class ReceiveCmdletBase<T> : TieDxlCmdletBase
     /// <summary>Callback for the subscriptions: safe from any thread.</summary>
     private protected Task Enqueue(T item)
     {
-        _received.Enqueue(item);
-        Wake();
+        Channel.Post(new PipelineMessage.Output(item));
         return Task.CompletedTask;
     }
 
@@ -58,33 +59,18 @@ public abstract class ReceiveCmdletBase<T> : TieDxlCmdletBase
                 }
                 WriteVerbose($"Subscribed to {label}.");
             }
-            return StreamQueued(Limit, deadline);
+            var limit = Limit;
+            var written = 0;
+            while (true)
+            {
+                written += Pump(limit - written);
+                if (written >= limit || (deadline is { } d && DateTime.UtcNow >= d)) return written;
+                WaitForMessages(deadline);
+            }
         }
         finally
         {
-            try { Task.WhenAll(active.Select(s => s.DisposeAsync().AsTask())).Wait(TimeSpan.FromSeconds(5)); }
-            catch (Exception) { /* best effort: the subscriptions end with the session at the latest */ }
-        }
-    }
-
-    private int StreamQueued(int limit, DateTime? deadline)
-    {
-        var written = 0;
-        while (true)
-        {
-            while (written < limit && _received.TryDequeue(out var item))
-            {
-                WriteObject(item);
-                written++;
-            }
-            if (written >= limit) return written;
-            var wait = System.Threading.Timeout.InfiniteTimeSpan;
-            if (deadline is { } d)
-            {
-                wait = d - DateTime.UtcNow;
-                if (wait <= TimeSpan.Zero) return written;
-            }
-            WaitForPosted(wait);
+            WaitBounded(Task.WhenAll(active.Select(s => s.DisposeAsync().AsTask())), UnsubscribeTimeout);
         }
     }
 }

@@ -1,4 +1,5 @@
 using System.Management.Automation;
+using System.Runtime.ExceptionServices;
 using TieDxl.Dxl.Client;
 using TieDxl.Dxl.Config;
 using TieDxl.Tie;
@@ -55,7 +56,7 @@ public sealed class TestDxlFabricCommand : TieDxlCmdletBase
         {
             var path = ConfigPath ?? Environment.GetEnvironmentVariable(ConnectDxlFabricCommand.ConfigEnvironmentVariable);
             if (string.IsNullOrWhiteSpace(path))
-                ThrowError(DxlErrors.ConfigNotSpecified, ErrorCategory.InvalidArgument, "ConfigPath",
+                ThrowError(Errors.ErrorCatalog.ConfigNotSpecified, ErrorCategory.InvalidArgument, "ConfigPath",
                     $"Give -ConfigPath or set ${ConnectDxlFabricCommand.ConfigEnvironmentVariable} to a dxlclient.config.");
             var full = SessionState.Path.GetUnresolvedProviderPathFromPSPath(path!);
             load = () => DxlClientConfig.Load(full);
@@ -76,24 +77,17 @@ public sealed class TestDxlFabricCommand : TieDxlCmdletBase
             WriteWarning($"Step {failed.Step} ({failed.Name}) failed: {failed.Detail}");
     }
 
-    /// <summary>One lookup of a well-known file: any answer from TIE, even "not found", proves the round trip.</summary>
+    /// <summary>The TIE layer's probe; a timeout is handed to the diagnostics as the DXL timeout it is, to explain in context.</summary>
     private static async Task<string> SampleLookupAsync(DxlClient client, TimeSpan timeout, CancellationToken ct)
     {
-        var tie = new TieClient(client);
-        var notepad = TieHashes.Create("f2c7bb8acc97f92e987a2d4087d021b1", "7eb0139d2175739b3ccb0d1110067820be6abd29",
-            "142e1d688ef0568370c37187fd9f2351d7ddeda574f8bfa9b0fa4ef42db85aa2");
         try
         {
-            var result = await tie.GetFileReputationAsync(notepad, timeout, ct).ConfigureAwait(false);
-            return $"TIE answered a file lookup ({result.Reputations.Count} provider reputation(s))";
-        }
-        catch (TieNotFoundException)
-        {
-            return "TIE answered a file lookup (file unknown to it)";
+            return await new TieClient(client).ProbeAsync(timeout, ct).ConfigureAwait(false);
         }
         catch (TieTimeoutException e) when (e.InnerException is Dxl.DxlTimeoutException inner)
         {
-            throw inner; // the diagnostics explain a timeout in context
+            ExceptionDispatchInfo.Throw(inner);
+            throw;
         }
     }
 }

@@ -1,6 +1,8 @@
-using System.Collections.Concurrent;
+using System.Diagnostics.CodeAnalysis;
 using System.Management.Automation;
 using TieDxl.Dxl;
+using TieDxl.Errors;
+using TieDxl.Pipeline;
 using TieDxl.Session;
 
 namespace TieDxl.Commands;
@@ -8,33 +10,32 @@ namespace TieDxl.Commands;
 /// <summary>
 /// Base of every TieDxl cmdlet.
 /// <list type="bullet">
-/// <item>Ctrl+C: <see cref="StopProcessing"/> cancels <see cref="CancellationToken"/>; <see cref="RunSync{T}"/>
-/// then throws <see cref="PipelineStoppedException"/> at once.</item>
-/// <item>Async work runs with <see cref="RunSync{T}"/> / <see cref="RunSync"/> on the pipeline thread. While it
-/// waits, anything queued with <see cref="Post"/> from other threads (DXL log lines, received events) is
-/// executed on the pipeline thread, the only thread allowed to call Write*.</item>
+/// <item>Ctrl+C: <see cref="StopProcessing"/> cancels <see cref="CancellationToken"/>; waits then throw
+/// <see cref="PipelineStoppedException"/> at once.</item>
+/// <item>Other threads never write: they post <see cref="PipelineMessage"/>s to <see cref="Channel"/>, which the
+/// pipeline thread writes while it waits (<see cref="RunSync{T}"/>, <see cref="WaitFor"/>) or in <see cref="Pump"/>.</item>
+/// <item>Cleanup waits (<see cref="WaitBounded"/>) are bounded and give up at once on Ctrl+C.</item>
 /// <item>Sessions: <see cref="ResolveSession"/> gives the -Session argument or the runspace default, or a
-/// terminating <c>DxlNotConnected</c> error.</item>
-/// <item>Errors: <see cref="WriteDxlError"/> (one item failed, carry on), <see cref="ThrowDxlError"/> (stop the
-/// command), <see cref="HandleDxlException"/> (decides by kind), <see cref="ThrowError"/>/<see cref="WriteError(string, ErrorCategory, object?, string, Exception?, string?)"/>
-/// for the cmdlet's own problems.</item>
+/// terminating <c>DxlNotConnected</c> error; <see cref="OpenSession"/> connects and registers a new one.</item>
+/// <item>Errors: ids and the exception mapping live in <see cref="ErrorCatalog"/>.</item>
 /// </list>
 /// </summary>
 public abstract class TieDxlCmdletBase : PSCmdlet, IDisposable
 {
     private readonly CancellationTokenSource _stop = new();
-    private readonly ConcurrentQueue<Action> _posted = new();
-    private readonly AutoResetEvent _wake = new(false);
-    private volatile bool _disposed;
+    private bool _disposed;
 
     /// <summary>Cancelled when the pipeline is stopped (Ctrl+C, PowerShell.Stop()).</summary>
     protected CancellationToken CancellationToken => _stop.Token;
+
+    /// <summary>Where other threads put what this cmdlet should write.</summary>
+    private protected PipelineChannel Channel { get; } = new();
 
     protected override void StopProcessing()
     {
         try { _stop.Cancel(); }
         catch (ObjectDisposedException) { }
-        Wake();
+        Channel.Wake();
         base.StopProcessing();
     }
 
@@ -50,8 +51,8 @@ public abstract class TieDxlCmdletBase : PSCmdlet, IDisposable
         _disposed = true;
         if (disposing)
         {
+            Channel.Dispose();
             _stop.Dispose();
-            _wake.Dispose();
         }
     }
 
@@ -67,82 +68,135 @@ public abstract class TieDxlCmdletBase : PSCmdlet, IDisposable
         if (session is not null)
         {
             if (session.IsClosed)
-            {
-                ThrowError(DxlErrors.NotConnected, ErrorCategory.ConnectionError, session,
+                ThrowError(ErrorCatalog.NotConnected, ErrorCategory.ConnectionError, session,
                     $"The DXL session '{session.Name}' was closed by Disconnect-DxlFabric. Connect again with Connect-DxlFabric.");
-            }
             return session;
         }
-        var current = SessionRegistry.Current.Default;
-        if (current is null)
-        {
-            ThrowError(DxlErrors.NotConnected, ErrorCategory.ConnectionError, MyInvocation.MyCommand.Name,
+        return SessionRegistry.Current.Default
+            ?? throw ThrowError(ErrorCatalog.NotConnected, ErrorCategory.ConnectionError, MyInvocation.MyCommand.Name,
                 "Not connected to a DXL fabric. Run Connect-DxlFabric first, or pass -Session.",
                 recommendedAction: "Connect-DxlFabric -ConfigPath <path to dxlclient.config>");
-        }
-        return current!;
-    }
-
-    // ---------------------------------------------------------------------------------------------------------
-    // Async work on the pipeline thread
-
-    /// <summary>
-    /// Queues <paramref name="action"/> to run on the pipeline thread during the current (or next)
-    /// <see cref="RunSync{T}"/> wait or <see cref="DrainPosted"/> call. Safe from any thread, also after the
-    /// cmdlet ended (the action is then dropped).
-    /// </summary>
-    protected void Post(Action action)
-    {
-        if (_disposed) return;
-        _posted.Enqueue(action);
-        Wake();
-    }
-
-    /// <summary>Runs everything queued with <see cref="Post"/>. Pipeline thread only.</summary>
-    protected void DrainPosted()
-    {
-        while (_posted.TryDequeue(out var action)) action();
-    }
-
-    /// <summary>Wakes a thread blocked in <see cref="RunSync{T}"/> or <see cref="WaitForPosted"/>.</summary>
-    protected void Wake()
-    {
-        if (_disposed) return;
-        try { _wake.Set(); }
-        catch (ObjectDisposedException) { }
     }
 
     /// <summary>
-    /// Blocks until something is posted, <see cref="Wake"/> is called, the pipeline stops or
-    /// <paramref name="timeout"/> passes; then runs the posted actions. Throws
-    /// <see cref="PipelineStoppedException"/> when stopping. Returns false on timeout.
+    /// Connects a session made by <see cref="RunspaceSessions.Create"/> and registers it as the runspace's default.
+    /// When the connect fails or is stopped, the session is closed (bounded) and the exception propagates.
     /// </summary>
-    protected bool WaitForPosted(TimeSpan timeout)
-    {
-        ThrowIfStopping();
-        var signalled = timeout == Timeout.InfiniteTimeSpan
-            ? _wake.WaitOne()
-            : _wake.WaitOne(timeout < TimeSpan.Zero ? TimeSpan.Zero : timeout);
-        ThrowIfStopping();
-        DrainPosted();
-        return signalled;
-    }
-
-    /// <summary>Converts a -Payload value to bytes, or writes a DxlInvalidPayload error for it and returns false.</summary>
-    private protected bool TryGetPayloadBytes(object? payload, bool asJson, out byte[] bytes)
+    private protected void OpenSession(DxlSession session, TimeSpan timeout)
     {
         try
         {
-            bytes = Infrastructure.Payload.ToBytes(payload, asJson);
-            return true;
+            RunSync(ct => session.Client.ConnectAsync(ct), timeout, logFrom: session);
         }
-        catch (Exception ex) when (ex is ArgumentException or FormatException)
+        catch (Exception)
         {
-            WriteError(DxlErrors.InvalidPayload, ErrorCategory.InvalidArgument, payload, ex.Message, ex);
-            bytes = Array.Empty<byte>();
-            return false;
+            WaitBounded(SessionRegistry.CloseAsync(session), SessionRegistry.CloseTimeout);
+            throw;
+        }
+        session.Owner!.Register(session);
+    }
+
+    // ---------------------------------------------------------------------------------------------------------
+    // Writing what other threads posted, and waiting
+
+    /// <summary>Writes every message posted so far. Pipeline thread only. Returns how many outputs it wrote.</summary>
+    private protected int Pump(int outputBudget = int.MaxValue)
+    {
+        var written = 0;
+        while (written < outputBudget && Channel.TryTake(out var message))
+            written += Write(message, outputBudget - written);
+        return written;
+    }
+
+    /// <summary>Writes one message (a batch in order). Returns how many outputs it wrote.</summary>
+    private protected int Write(PipelineMessage message, int outputBudget = int.MaxValue)
+    {
+        switch (message)
+        {
+            case PipelineMessage.Output o:
+                if (outputBudget <= 0) return 0;
+                WriteObject(o.Value, o.Enumerate);
+                return 1;
+            case PipelineMessage.Error e: WriteError(e.Record); return 0;
+            case PipelineMessage.Warning w: WriteWarning(w.Text); return 0;
+            case PipelineMessage.Verbose v: WriteVerbose(v.Text); return 0;
+            case PipelineMessage.Debug d: WriteDebug(d.Text); return 0;
+            case PipelineMessage.Batch b:
+                var written = 0;
+                foreach (var m in b.Messages) written += Write(m, outputBudget - written);
+                return written;
+            default: return 0;
         }
     }
+
+    /// <summary>
+    /// Waits for <paramref name="task"/> (or until <paramref name="deadline"/>), writing posted messages meanwhile.
+    /// Ctrl+C → <see cref="PipelineStoppedException"/>; the task then goes on unobserved. Returns false on deadline.
+    /// </summary>
+    private protected bool WaitFor(Task task, DateTime? deadline = null)
+    {
+        ThrowIfStopping();
+        if (!task.IsCompleted)
+            _ = task.ContinueWith(static (_, state) => ((PipelineChannel)state!).Wake(), Channel,
+                CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+        while (!task.IsCompleted)
+        {
+            var wait = Timeout.InfiniteTimeSpan;
+            if (deadline is { } d)
+            {
+                wait = d - DateTime.UtcNow;
+                if (wait <= TimeSpan.Zero) return false;
+            }
+            Channel.Signal.WaitOne(wait);
+            Pump();
+            if (_stop.IsCancellationRequested && !task.IsCompleted)
+            {
+                Observe(task);
+                throw new PipelineStoppedException();
+            }
+        }
+        Pump();
+        return true;
+    }
+
+    /// <summary>Waits for posted messages until <paramref name="deadline"/> or Ctrl+C, writing them; for streaming cmdlets.</summary>
+    private protected void WaitForMessages(DateTime? deadline)
+    {
+        ThrowIfStopping();
+        var wait = deadline is { } d ? d - DateTime.UtcNow : Timeout.InfiniteTimeSpan;
+        if (deadline is not null && wait < TimeSpan.Zero) wait = TimeSpan.Zero;
+        Channel.Signal.WaitOne(wait);
+        ThrowIfStopping();
+    }
+
+    /// <summary>
+    /// A cleanup wait: for <paramref name="task"/> at most <paramref name="bound"/>, giving up at once on Ctrl+C, never
+    /// throwing (the task's own failure is observed and dropped). Posted messages are written unless stopping.
+    /// Returns true when the task finished in time.
+    /// </summary>
+    private protected bool WaitBounded(Task task, TimeSpan bound)
+    {
+        var deadline = DateTime.UtcNow + bound;
+        Observe(task);
+        if (!task.IsCompleted)
+            _ = task.ContinueWith(static (_, state) => ((PipelineChannel)state!).Wake(), Channel,
+                CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+        while (!task.IsCompleted && !_stop.IsCancellationRequested)
+        {
+            var left = deadline - DateTime.UtcNow;
+            if (left <= TimeSpan.Zero) return false;
+            Channel.Signal.WaitOne(left);
+            if (!_stop.IsCancellationRequested)
+            {
+                try { Pump(); }
+                catch (PipelineStoppedException) { return task.IsCompleted; }
+            }
+        }
+        return task.IsCompleted;
+    }
+
+    private static void Observe(Task task) =>
+        _ = task.ContinueWith(static t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
 
     protected void ThrowIfStopping()
     {
@@ -150,11 +204,11 @@ public abstract class TieDxlCmdletBase : PSCmdlet, IDisposable
     }
 
     /// <summary>
-    /// Runs async work and waits for it on the pipeline thread, pumping posted actions meanwhile. The token
+    /// Runs async work and waits for it on the pipeline thread, writing posted messages meanwhile. The token
     /// passed to <paramref name="work"/> is cancelled on Ctrl+C and after <paramref name="timeout"/>.
     /// Ctrl+C → <see cref="PipelineStoppedException"/>; timeout → <see cref="TimeoutException"/>; any other
-    /// exception of the work is rethrown as is (DXL exceptions: map with <see cref="HandleDxlException"/>).
-    /// While it runs, the log of <paramref name="logFrom"/> goes to the verbose/debug/warning streams.
+    /// exception of the work is rethrown as is. While it runs, the log of <paramref name="logFrom"/> is written
+    /// to the verbose/debug/warning streams.
     /// </summary>
     protected T RunSync<T>(Func<CancellationToken, Task<T>> work, TimeSpan? timeout = null, DxlSession? logFrom = null)
     {
@@ -171,22 +225,7 @@ public abstract class TieDxlCmdletBase : PSCmdlet, IDisposable
         {
             throw new PipelineStoppedException();
         }
-        _ = task.ContinueWith(static (_, state) => ((TieDxlCmdletBase)state!).Wake(), this,
-            CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
-
-        while (!task.IsCompleted)
-        {
-            _wake.WaitOne();
-            DrainPosted();
-            if (_stop.IsCancellationRequested && !task.IsCompleted)
-            {
-                // The work ignores the token: do not hang the console. Observe its outcome later.
-                _ = task.ContinueWith(static tk => _ = tk.Exception, TaskScheduler.Default);
-                throw new PipelineStoppedException();
-            }
-        }
-        DrainPosted();
-
+        WaitFor(task);
         try
         {
             return task.GetAwaiter().GetResult();
@@ -206,36 +245,54 @@ public abstract class TieDxlCmdletBase : PSCmdlet, IDisposable
         RunSync<bool>(async ct => { await work(ct).ConfigureAwait(false); return true; }, timeout, logFrom);
 
     /// <summary>A DXL log sink that may be called on any thread: posts the line to the right stream.</summary>
-    protected void PostLog(DxlLogLevel level, string message) => Post(() =>
+    private protected void PostLog(DxlLogLevel level, string message) => Channel.Post(level switch
     {
-        switch (level)
-        {
-            case DxlLogLevel.Debug: WriteDebug(message); break;
-            case DxlLogLevel.Information: WriteVerbose(message); break;
-            default: WriteWarning(message); break;
-        }
+        DxlLogLevel.Debug => new PipelineMessage.Debug(message),
+        DxlLogLevel.Information => new PipelineMessage.Verbose(message),
+        _ => new PipelineMessage.Warning(message),
     });
+
+    /// <summary>Converts a -Payload value to bytes, or writes a DxlInvalidPayload error for it and returns false.</summary>
+    private protected bool TryGetPayloadBytes(object? payload, bool asJson, out byte[] bytes)
+    {
+        try
+        {
+            bytes = Infrastructure.Payload.ToBytes(payload, asJson);
+            return true;
+        }
+        catch (Exception ex) when (ex is ArgumentException or FormatException)
+        {
+            WriteError(ErrorCatalog.Create(ErrorCatalog.InvalidPayload, ErrorCategory.InvalidArgument, payload, ex.Message, ex));
+            bytes = Array.Empty<byte>();
+            return false;
+        }
+    }
 
     // ---------------------------------------------------------------------------------------------------------
     // Errors
 
-    /// <summary>Stops the command with an error of the module's own (id <c>&lt;Problem&gt;</c>).</summary>
-    protected void ThrowError(string errorId, ErrorCategory category, object? target, string message,
+    /// <summary>
+    /// Stops the command with an error of the module's own. It never returns; the exception it is declared to
+    /// return lets a call site say <c>throw ThrowError(...)</c> where the compiler needs to see the end of a path.
+    /// </summary>
+    [DoesNotReturn]
+    protected Exception ThrowError(string errorId, ErrorCategory category, object? target, string message,
         Exception? exception = null, string? recommendedAction = null) =>
-        ThrowTerminatingError(DxlErrors.Create(errorId, category, target, message, exception, recommendedAction));
+        ErrorCatalog.Throw(this, ErrorCatalog.Create(errorId, category, target, message, exception, recommendedAction));
 
     /// <summary>Reports one failed item and carries on.</summary>
     protected void WriteError(string errorId, ErrorCategory category, object? target, string message,
         Exception? exception = null, string? recommendedAction = null) =>
-        WriteError(DxlErrors.Create(errorId, category, target, message, exception, recommendedAction));
+        WriteError(ErrorCatalog.Create(errorId, category, target, message, exception, recommendedAction));
 
-    /// <summary>Reports a DXL (or other) exception for one item as a non-terminating error and carries on.</summary>
+    /// <summary>Reports an exception for one item as a non-terminating error and carries on.</summary>
     protected void WriteDxlError(Exception exception, object? target) =>
-        WriteError(DxlErrors.FromException(exception, target));
+        WriteError(ErrorCatalog.FromException(exception, target));
 
-    /// <summary>Stops the command with a DXL (or other) exception mapped to an error record.</summary>
-    protected void ThrowDxlError(Exception exception, object? target) =>
-        ThrowTerminatingError(DxlErrors.FromException(exception, target));
+    /// <summary>Stops the command with an exception mapped to an error record (never returns, as <see cref="ThrowError"/>).</summary>
+    [DoesNotReturn]
+    protected Exception ThrowDxlError(Exception exception, object? target) =>
+        ErrorCatalog.Throw(this, ErrorCatalog.FromException(exception, target));
 
     /// <summary>
     /// Connection and configuration failures stop the command (every further item would fail the same way);
@@ -245,7 +302,7 @@ public abstract class TieDxlCmdletBase : PSCmdlet, IDisposable
     protected void HandleDxlException(Exception exception, object? target)
     {
         if (exception is PipelineStoppedException) throw exception;
-        if (DxlErrors.IsTerminating(exception)) ThrowDxlError(exception, target);
-        else WriteDxlError(exception, target);
+        if (ErrorCatalog.IsTerminating(exception)) ThrowDxlError(exception, target);
+        WriteDxlError(exception, target);
     }
 }

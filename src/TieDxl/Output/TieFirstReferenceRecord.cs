@@ -26,11 +26,13 @@ public sealed class TieFirstReferenceRecord
 
     public override string ToString() => $"{AgentGuid} @ {Date:u}";
 
-    /// <summary>One record per system, with a warning when -QueryLimit cut the list.</summary>
-    internal static (TieFirstReferenceRecord[] Records, string? Warning) From(TieFirstReferences references, string subject, string? name)
+    /// <summary>One record per system, then a warning when -QueryLimit cut the list.</summary>
+    internal static Pipeline.PipelineMessage Messages(TieFirstReferences references, string subject, string? name)
     {
         var records = references.Agents.Select(a => new TieFirstReferenceRecord(a, subject, name, references.TotalCount)).ToArray();
-        var warning = references.IsTruncated ? $"{subject}: {references.TotalCount} systems in all, {records.Length} shown (raise -QueryLimit)." : null;
-        return (records, warning);
+        var output = new Pipeline.PipelineMessage.Output(records, Enumerate: true);
+        return references.IsTruncated
+            ? Pipeline.PipelineMessage.Of(output, new Pipeline.PipelineMessage.Warning($"{subject}: {references.TotalCount} systems in all, {records.Length} shown (raise -QueryLimit)."))
+            : output;
     }
 }

@@ -2,21 +2,11 @@ using TieDxl.Tie;
 
 namespace TieDxl.Output;
 
-public enum TieSetReputationStatus
-{
-    /// <summary>The reputation was sent to TIE (and confirmed when -Verify was used).</summary>
-    Sent,
-    /// <summary>Another provider already has a definitive reputation; nothing was sent (-Force overrides).</summary>
-    Skipped,
-    /// <summary>Nothing was sent, or -Verify did not see TIE apply it; Reason says why.</summary>
-    Failed,
-}
-
 /// <summary>-PassThru output of the Set-Tie*Reputation cmdlets: what happened to one file or certificate.</summary>
 public sealed class TieSetReputationResult
 {
-    internal TieSetReputationResult(string provider, TieHashes hashes, string? name, string? path, TrustLevel trustLevel,
-        TieSetReputationStatus status, string? reason, TieFileReputation? before = null, bool? verified = null)
+    /// <summary>The result of one change: which provider, the item (hashes, name, path) and the workflow's outcome.</summary>
+    internal TieSetReputationResult(string provider, TieHashes hashes, string? name, string? path, TrustLevel trustLevel, TieSetOutcome outcome)
     {
         Provider = provider;
         Name = name;
@@ -25,10 +15,10 @@ public sealed class TieSetReputationResult
         Sha1 = hashes.Sha1;
         Sha256 = hashes.Sha256;
         TrustLevel = trustLevel;
-        Status = status;
-        Reason = reason;
-        Before = before;
-        Verified = verified;
+        Status = outcome.Status;
+        Reason = outcome.Reason;
+        Before = outcome.Before is { } before ? new TieFileReputation(before, name, path) : null;
+        Verified = outcome.Verified;
     }
 
     public TieSetReputationStatus Status { get; }

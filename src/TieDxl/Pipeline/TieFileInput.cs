@@ -1,6 +1,7 @@
 using System.Collections;
 using System.Management.Automation;
 using TieDxl.Tie;
+using static TieDxl.Errors.ErrorCatalog;
 
 namespace TieDxl.Pipeline;
 
@@ -12,8 +13,6 @@ internal sealed record TieFileInput(TieHashes? Hashes, string? FilePath, string?
 {
     /// <summary>A lookup that came with the input (Get-TieFileReputation output): no need to ask TIE again.</summary>
     public FileReputationResult? Known { get; init; }
-
-    public bool NeedsHashing => Hashes is null && FilePath is not null && Problem is null;
 
     /// <summary>How ShouldProcess and error messages name this item.</summary>
     public string Describe() => Hashes is { } h ? Output.TieTargets.Describe(h, Name) : DisplayPath ?? FilePath ?? Target?.ToString() ?? "(input)";
@@ -30,13 +29,6 @@ internal sealed record TieInputProblem(string ErrorId, ErrorCategory Category, s
 /// </summary>
 internal static class TieFileInputResolver
 {
-    public const string InvalidHash = "InvalidHash";
-    public const string UnsupportedAlgorithm = "UnsupportedAlgorithm";
-    public const string InvalidInput = "InvalidInput";
-    public const string FileNotFound = "FileNotFound";
-    public const string PathIsDirectory = "PathIsDirectory";
-    public const string FileUnreadable = "FileUnreadable";
-
     public static TieFileInput FromObject(object? input, PSCmdlet cmdlet)
     {
         var value = input is PSObject ps ? ps.BaseObject : input;
@@ -84,7 +76,7 @@ internal static class TieFileInputResolver
             }
             else
             {
-                if (!TryParseAlgorithm(algorithm, out var type))
+                if (!TieConstants.TryParseHashType(algorithm, out var type))
                     return Problem(target, UnsupportedAlgorithm,
                         $"{algorithm} hash '{Shorten(hex)}'{(path is null ? "" : $" of '{path}'")}: TIE knows MD5, SHA1 and SHA256 only. Use Get-FileHash -Algorithm SHA256.");
                 hashes = TieHashes.FromHex(type, hex);
@@ -142,17 +134,6 @@ internal static class TieFileInputResolver
         if (!File.Exists(path))
             return Problem(target, FileNotFound, $"File '{path}' does not exist.", ErrorCategory.ObjectNotFound);
         return new TieFileInput(null, path, Path.GetFileName(path), path, target);
-    }
-
-    public static bool TryParseAlgorithm(string algorithm, out HashType type)
-    {
-        switch (algorithm.Trim().Replace("-", "").ToUpperInvariant())
-        {
-            case "MD5": type = HashType.Md5; return true;
-            case "SHA1": type = HashType.Sha1; return true;
-            case "SHA256": type = HashType.Sha256; return true;
-            default: type = default; return false;
-        }
     }
 
     private static TieFileInput Problem(object target, string id, string message, ErrorCategory category = ErrorCategory.InvalidArgument, Exception? e = null) =>

@@ -2,28 +2,33 @@ using System.Collections.Concurrent;
 using System.Management.Automation;
 using System.Management.Automation.Runspaces;
 using System.Runtime.CompilerServices;
+using TieDxl.Dxl.Client;
+using TieDxl.Commands;
+using TieDxl.Dxl.Config;
 
 namespace TieDxl.Session;
 
 /// <summary>
-/// The open sessions of one runspace and its default session. Thread-safe: a session may be used from
-/// other runspaces (-Session $using:s), and the runspace's close event arrives on another thread.
+/// The open sessions of one runspace, its default session and its test fabric. Thread-safe: a session may be used
+/// from other runspaces (-Session $using:s), and the runspace's close event arrives on another thread.
 /// </summary>
 internal sealed class RunspaceSessions
 {
     private readonly object _gate = new();
     private readonly List<DxlSession> _sessions = new();
     private DxlSession? _default;
+    private DxlTestFabricInfo? _testFabric;
     private int _lastId;
-
-    public int NextId()
-    {
-        lock (_gate) return ++_lastId;
-    }
 
     public DxlSession? Default
     {
         get { lock (_gate) return _default; }
+    }
+
+    /// <summary>The test fabric started in this runspace, if any.</summary>
+    public DxlTestFabricInfo? TestFabric
+    {
+        get { lock (_gate) return _testFabric; }
     }
 
     public IReadOnlyList<DxlSession> Snapshot()
@@ -36,9 +41,18 @@ internal sealed class RunspaceSessions
         lock (_gate) return _sessions.FirstOrDefault(s => string.Equals(s.Name, name, StringComparison.OrdinalIgnoreCase));
     }
 
-    /// <summary>Adds the session; it becomes the default.</summary>
-    public void Add(DxlSession session)
+    /// <summary>A new, not yet connected session of this runspace (named DxlSession&lt;id&gt; unless named).</summary>
+    public DxlSession Create(string? name, DxlClientConfig config)
     {
+        int id;
+        lock (_gate) id = ++_lastId;
+        return new DxlSession(id, name ?? $"DxlSession{id}", config, log => new DxlClient(config, log)) { Owner = this };
+    }
+
+    /// <summary>A connected session joins the runspace and becomes its default.</summary>
+    public void Register(DxlSession session)
+    {
+        session.MarkConnected();
         lock (_gate)
         {
             _sessions.Add(session);
@@ -46,8 +60,29 @@ internal sealed class RunspaceSessions
         }
     }
 
+    /// <summary>Records the runspace's test fabric; false when one is already running.</summary>
+    public bool TrySetTestFabric(DxlTestFabricInfo fabric)
+    {
+        lock (_gate)
+        {
+            if (_testFabric is not null) return false;
+            _testFabric = fabric;
+            return true;
+        }
+    }
+
+    internal DxlTestFabricInfo? TakeTestFabric()
+    {
+        lock (_gate)
+        {
+            var fabric = _testFabric;
+            _testFabric = null;
+            return fabric;
+        }
+    }
+
     /// <summary>Removes the session; if it was the default there is no default any more.</summary>
-    public bool Remove(DxlSession session)
+    internal bool Remove(DxlSession session)
     {
         lock (_gate)
         {
@@ -56,7 +91,7 @@ internal sealed class RunspaceSessions
         }
     }
 
-    public IReadOnlyList<DxlSession> RemoveAll()
+    internal IReadOnlyList<DxlSession> RemoveAll()
     {
         lock (_gate)
         {
@@ -69,28 +104,35 @@ internal sealed class RunspaceSessions
 }
 
 /// <summary>
-/// Per-runspace session state, keyed on <see cref="Runspace.DefaultRunspace"/> (the runspace of the calling
-/// pipeline thread). A ConditionalWeakTable does not keep a dead runspace alive, and parallel runspaces
-/// (ForEach-Object -Parallel, thread jobs) each get their own, empty state.
+/// The one owner of the session lifecycle. Sessions are per runspace, keyed on <see cref="Runspace.DefaultRunspace"/>
+/// (the runspace of the calling pipeline thread): a ConditionalWeakTable does not keep a dead runspace alive, and
+/// parallel runspaces (ForEach-Object -Parallel, thread jobs) each get their own, empty state. Every close (by
+/// Disconnect-DxlFabric, Stop-DxlTestFabric, a failed connect, the runspace closing, Remove-Module, process exit)
+/// goes through <see cref="CloseAsync"/>, and the test fabric of a runspace goes down with it.
 /// </summary>
 internal static class SessionRegistry
 {
+    /// <summary>How long a goodbye may take: in-flight publishes flushed, services unregistered, MQTT DISCONNECT.</summary>
+    public static readonly TimeSpan CloseTimeout = TimeSpan.FromSeconds(10);
+
+    /// <summary>How long process exit waits for the goodbyes under way, so exit never hangs.</summary>
+    private static readonly TimeSpan ExitTimeout = TimeSpan.FromSeconds(5);
+
     private static readonly ConditionalWeakTable<Runspace, RunspaceSessions> s_byRunspace = new();
 
     // Only for code that runs without a runspace (never the case for cmdlets or completers).
     private static readonly RunspaceSessions s_noRunspace = new();
 
-    // Goodbyes under way, whoever started them (runspace close, module removal, process exit).
+    // Closings under way, whoever started them.
     private static readonly ConcurrentDictionary<Task, byte> s_closing = new();
-    // Taking sessions out and registering their goodbyes is one step, so process exit never sees one without the other.
+    // Taking sessions out and registering their closings is one step, so process exit never sees one without the other.
     private static readonly object s_closeLock = new();
 
     public static RunspaceSessions Current => For(Runspace.DefaultRunspace);
 
     static SessionRegistry()
     {
-        // Process exit: an orderly goodbye for every session (flushes in-flight publishes), bounded so exit never hangs.
-        // pwsh closes its runspace just before, which starts the same goodbye: those closings are waited for too.
+        // pwsh closes its runspace just before process exit, which starts the same closings: they are waited for too.
         AppDomain.CurrentDomain.ProcessExit += (_, _) =>
         {
             Task[] closing;
@@ -100,7 +142,7 @@ internal static class SessionRegistry
                 CloseAll(s_noRunspace);
                 closing = s_closing.Keys.ToArray();
             }
-            try { Task.WaitAll(closing, TimeSpan.FromSeconds(5)); }
+            try { Task.WaitAll(closing, ExitTimeout); }
             catch (Exception) { /* exiting anyway */ }
         };
     }
@@ -120,30 +162,78 @@ internal static class SessionRegistry
         });
     }
 
-    /// <summary>Disconnects every session of a runspace that is going away (best effort; the caller may wait).</summary>
+    /// <summary>
+    /// Closes one session: out of its runspace, marked closed, goodbye (bounded by <see cref="CloseTimeout"/>), disposed.
+    /// The task gives the goodbye's failure, or null when it went well; it never faults.
+    /// </summary>
+    public static Task<Exception?> CloseAsync(DxlSession session)
+    {
+        lock (s_closeLock)
+        {
+            session.Owner?.Remove(session);
+            session.MarkClosed();
+            return Track(Task.Run(() => CloseClientAsync(session)));
+        }
+    }
+
+    /// <summary>Stops the runspace's test fabric: its session first, then the broker and simulator; its temporary folder goes.</summary>
+    public static Task<Exception?> StopTestFabricAsync(RunspaceSessions state)
+    {
+        lock (s_closeLock)
+        {
+            var fabric = state.TakeTestFabric();
+            if (fabric is null) return Task.FromResult<Exception?>(null);
+            var session = CloseAsync(fabric.Session);
+            return Track(StopFabricAfterAsync(session, fabric));
+        }
+    }
+
+    /// <summary>Closes every session and the test fabric of a runspace that is going away (best effort; the caller may wait).</summary>
     internal static List<Task> CloseAll(RunspaceSessions state)
     {
         var closing = new List<Task>();
         lock (s_closeLock)
         {
-            foreach (var s in state.RemoveAll())
-            {
-                s.MarkClosed();
-                var task = Task.Run(async () =>
-                {
-                    try { await s.Client.DisposeAsync().ConfigureAwait(false); }
-                    catch (Exception) { /* the runspace is gone; nobody to tell */ }
-                });
-                s_closing.TryAdd(task, 0);
-                _ = task.ContinueWith(static t => s_closing.TryRemove(t, out _), TaskScheduler.Default);
-                closing.Add(task);
-            }
+            closing.Add(StopTestFabricAsync(state));
+            foreach (var s in state.RemoveAll()) closing.Add(CloseAsync(s));
         }
         return closing;
     }
+
+    private static async Task<Exception?> CloseClientAsync(DxlSession session)
+    {
+        Exception? failure = null;
+        try
+        {
+            using var bound = new CancellationTokenSource(CloseTimeout);
+            await session.Client.DisconnectAsync(bound.Token).ConfigureAwait(false);
+        }
+        catch (Exception ex)
+        {
+            failure = ex;
+        }
+        try { await session.Client.DisposeAsync().ConfigureAwait(false); }
+        catch (Exception ex) { failure ??= ex; }
+        return failure;
+    }
+
+    private static async Task<Exception?> StopFabricAfterAsync(Task<Exception?> sessionClosed, DxlTestFabricInfo fabric)
+    {
+        var failure = await sessionClosed.ConfigureAwait(false);
+        try { await fabric.Fabric.DisposeAsync().ConfigureAwait(false); }
+        catch (Exception ex) { failure ??= ex; }
+        return failure;
+    }
+
+    private static Task<Exception?> Track(Task<Exception?> task)
+    {
+        s_closing.TryAdd(task, 0);
+        _ = task.ContinueWith(static t => s_closing.TryRemove(t, out _), TaskScheduler.Default);
+        return task;
+    }
 }
 
-/// <summary>Remove-Module TieDxl: close the sessions of the runspace that removes it.</summary>
+/// <summary>Remove-Module TieDxl: close the sessions and the test fabric of the runspace that removes it.</summary>
 public sealed class TieDxlModuleCleanup : IModuleAssemblyCleanup
 {
     public void OnRemove(PSModuleInfo psModuleInfo) => SessionRegistry.CloseAll(SessionRegistry.Current);

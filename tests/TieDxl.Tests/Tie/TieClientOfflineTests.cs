@@ -163,9 +163,10 @@ public sealed class TieClientOfflineTests : IAsyncDisposable
     [Fact]
     public void ExternalReportAdvice()
     {
-        Assert.Empty(TieClient.CheckExternalReport(Notepad, "notepad.exe", FileType.PeExe));
-        var advice = TieClient.CheckExternalReport(TieHashes.FromHex(NotepadSha256), "", FileType.None);
-        Assert.Equal(3, advice.Count);
-        Assert.Contains(advice, a => a.Contains("sha256"));
+        Assert.Equal(TieExternalReportAdvice.None, TieClient.CheckExternalReport(Notepad, "notepad.exe", FileType.PeExe));
+        Assert.Equal(TieExternalReportAdvice.NoFileName | TieExternalReportAdvice.FewHashTypes | TieExternalReportAdvice.NoFileType,
+            TieClient.CheckExternalReport(TieHashes.FromHex(NotepadSha256), "", FileType.None));
+        Assert.Equal(TieExternalReportAdvice.FewHashTypes,
+            TieClient.CheckExternalReport(TieHashes.FromHex(NotepadSha256), "notepad.exe", FileType.PeExe));
     }
 }

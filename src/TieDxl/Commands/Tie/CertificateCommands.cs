@@ -1,5 +1,6 @@
 using System.Management.Automation;
 using TieDxl.Output;
+using TieDxl.Pipeline;
 using TieDxl.Tie;
 
 namespace TieDxl.Commands.Tie;
@@ -11,11 +12,11 @@ public sealed class GetTieCertificateReputationCommand : TieCertificateCmdletBas
 {
     private protected override string ProgressActivity => "Get-TieCertificateReputation";
 
-    private protected override void ProcessCertificate(TieCertificateInput input) =>
-        Enqueue(input, async ct =>
+    private protected override void ProcessCertificate(TieCertificateId certificate, object target) =>
+        Enqueue(target, certificate.ToString(), async ct =>
         {
-            var result = await Tie.GetCertificateReputationAsync(input.Sha1, input.PublicKeySha1, Timeout, ct).ConfigureAwait(false);
-            return new ItemOutcome { Output = new TieCertificateReputation(result, input.Subject) };
+            var result = await Tie.GetCertificateReputationAsync(certificate.Sha1, certificate.PublicKeySha1, null, ct).ConfigureAwait(false);
+            return new PipelineMessage.Output(new TieCertificateReputation(result, certificate.Subject));
         });
 }
 
@@ -35,34 +36,21 @@ public sealed class SetTieCertificateReputationCommand : TieCertificateCmdletBas
 
     private protected override string ProgressActivity => "Set-TieCertificateReputation";
 
-
-    private protected override void ProcessCertificate(TieCertificateInput input)
+    private protected override void ProcessCertificate(TieCertificateId certificate, object target)
     {
-        if (!ShouldProcess(input.ToString(), $"Set the Enterprise certificate reputation to {TrustLevel} (enterprise-wide)")) return;
-        var trustLevel = TrustLevel;
-        Enqueue(input, async ct =>
+        if (!ShouldProcess(certificate.ToString(), $"Set the Enterprise certificate reputation to {TrustLevel} (enterprise-wide)")) return;
+        var request = new TieEnterpriseReputationRequest(TrustLevel) { Certificate = certificate, Comment = Comment };
+        var passThru = PassThru.IsPresent;
+        PipelineMessage? Result(TieSetOutcome outcome) => passThru
+            ? new PipelineMessage.Output(new TieSetReputationResult("Enterprise", certificate.Hashes, certificate.Subject, null, request.TrustLevel, outcome))
+            : null;
+        Enqueue(target, certificate.ToString(), async ct =>
         {
-            var hashes = TieHashes.FromHex(HashType.Sha1, input.Sha1);
-            try
-            {
-                await Tie.SetCertificateReputationAsync(input.Sha1, trustLevel, input.PublicKeySha1, Comment, Timeout, ct).ConfigureAwait(false);
-            }
-            catch (TieException e)
-            {
-                return new ItemOutcome
-                {
-                    Error = TieErrors.FromException(e, input),
-                    Output = PassThru ? new TieSetReputationResult("Enterprise", hashes, input.Subject, null, trustLevel, TieSetReputationStatus.Failed, e.Message) : null,
-                };
-            }
-            return new ItemOutcome
-            {
-                Verbose = $"Enterprise certificate reputation {trustLevel} set for {input}.",
-                Output = PassThru ? new TieSetReputationResult("Enterprise", hashes, input.Subject, null, trustLevel, TieSetReputationStatus.Sent, null) : null,
-            };
-        }, e => PassThru
-            ? new TieSetReputationResult("Enterprise", TieHashes.FromHex(HashType.Sha1, input.Sha1), input.Subject, null, trustLevel, TieSetReputationStatus.Failed, e.Message)
-            : null);
+            var outcome = await Tie.SetEnterpriseReputationAsync(request, ct).ConfigureAwait(false);
+            return PipelineMessage.Of(
+                SetOutcomeMessage(outcome, target, certificate.ToString(), $"Enterprise certificate reputation {request.TrustLevel} set for {certificate}."),
+                Result(outcome));
+        }, e => Result(TieSetOutcome.Failed(e)));
     }
 }
 
@@ -77,14 +65,13 @@ public sealed class GetTieCertificateFirstReferenceCommand : TieCertificateCmdle
 
     private protected override string ProgressActivity => "Get-TieCertificateFirstReference";
 
-    private protected override void ProcessCertificate(TieCertificateInput input)
+    private protected override void ProcessCertificate(TieCertificateId certificate, object target)
     {
         var limit = QueryLimit;
-        Enqueue(input, async ct =>
+        Enqueue(target, certificate.ToString(), async ct =>
         {
-            var references = await Tie.GetCertificateFirstReferencesAsync(input.Sha1, input.PublicKeySha1, limit, Timeout, ct).ConfigureAwait(false);
-            var (records, warning) = TieFirstReferenceRecord.From(references, input.ToString(), input.Subject);
-            return new ItemOutcome { Output = records, Warnings = warning is null ? null : [warning] };
+            var references = await Tie.GetCertificateFirstReferencesAsync(certificate.Sha1, certificate.PublicKeySha1, limit, null, ct).ConfigureAwait(false);
+            return TieFirstReferenceRecord.Messages(references, certificate.ToString(), certificate.Subject);
         });
     }
 }

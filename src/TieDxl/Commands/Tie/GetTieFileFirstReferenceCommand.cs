@@ -20,12 +20,10 @@ public sealed class GetTieFileFirstReferenceCommand : TieFileCmdletBase
     private protected override void ProcessItem(TieFileInput input)
     {
         var limit = QueryLimit;
-        Enqueue(input, async ct =>
+        EnqueueFile(input, async (hashes, ct) =>
         {
-            var hashes = input.Hashes ?? await FileHasher.HashAsync(input.FilePath!, ct).ConfigureAwait(false);
-            var references = await Tie.GetFileFirstReferencesAsync(hashes, limit, Timeout, ct).ConfigureAwait(false);
-            var (records, warning) = TieFirstReferenceRecord.From(references, TieTargets.Describe(hashes, input.Name), input.Name);
-            return new ItemOutcome { Output = records, Warnings = warning is null ? null : [warning] };
+            var references = await Tie.GetFileFirstReferencesAsync(hashes, limit, null, ct).ConfigureAwait(false);
+            return TieFirstReferenceRecord.Messages(references, Output.TieTargets.Describe(hashes, input.Name), input.Name);
         });
     }
 }

@@ -15,13 +15,10 @@ public sealed class GetTieFileReputationCommand : TieFileCmdletBase
 {
     private protected override string ProgressActivity => "Get-TieFileReputation";
 
-    private protected override void ProcessItem(TieFileInput input)
-    {
-        Enqueue(input, async ct =>
+    private protected override void ProcessItem(TieFileInput input) =>
+        EnqueueFile(input, async (hashes, ct) =>
         {
-            var hashes = input.Hashes ?? await FileHasher.HashAsync(input.FilePath!, ct).ConfigureAwait(false);
-            var result = await Tie.GetFileReputationAsync(hashes, Timeout, ct).ConfigureAwait(false);
-            return new ItemOutcome { Output = new TieFileReputation(result, input.Name, input.DisplayPath) };
+            var result = await Tie.GetFileReputationAsync(hashes, null, ct).ConfigureAwait(false);
+            return new PipelineMessage.Output(new TieFileReputation(result, input.Name, input.DisplayPath));
         });
-    }
 }

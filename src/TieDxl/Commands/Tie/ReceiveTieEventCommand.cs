@@ -30,7 +30,7 @@ public sealed class ReceiveTieEventCommand : ReceiveCmdletBase<TieEvent>
     {
         var session = ResolveSession(Session);
         var tie = new TieClient(session.Client);
-        tie.EventError += (_, e) => Post(() => WriteWarning($"Ignored a malformed TIE event on '{e.Topic}': {e.Error.Message}"));
+        tie.EventError += (_, e) => Channel.Post(new Pipeline.PipelineMessage.Warning($"Ignored a malformed TIE event on '{e.Topic}': {e.Error.Message}"));
         var written = Receive(session, Type.Distinct().Select(type =>
             ((object)type, $"{type} events", (Func<CancellationToken, Task<IAsyncDisposable>>)(ct => Subscribe(tie, type, ct)))));
         WriteVerbose($"Received {written} TIE event(s).");

@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Management.Automation;
 using TieDxl.Output;
 using TieDxl.Pipeline;
@@ -16,7 +15,7 @@ namespace TieDxl.Commands.Tie;
 [OutputType(typeof(TieSetReputationResult))]
 public sealed class SetTieExternalReputationCommand : TieFileCmdletBase
 {
-    private readonly ConcurrentDictionary<string, bool> _adviceGiven = new();
+    private int _adviceGiven;
 
     [Parameter(Mandatory = true)]
     public TrustLevel TrustLevel { get; set; }
@@ -54,129 +53,54 @@ public sealed class SetTieExternalReputationCommand : TieFileCmdletBase
 
     private protected override void ProcessItem(TieFileInput input)
     {
-        var target = input.Describe();
-        if (!ShouldProcess(target, $"Set External reputation to {TrustLevel}{(Force ? " (even over other providers' verdicts)" : " unless another provider decided")}"))
+        if (!ShouldProcess(input.Describe(), $"Set External reputation to {TrustLevel}{(Force ? " (even over other providers' verdicts)" : " unless another provider decided")}"))
             return;
 
-        var trustLevel = TrustLevel;
-        var fileType = FileType;
-        Enqueue(input, async ct =>
+        // Built here, on the pipeline thread: the worker reads no cmdlet property.
+        var template = new TieExternalReportRequest(TieHashes.Empty, TrustLevel)
         {
-            var hashes = input.Hashes ?? await FileHasher.HashAsync(input.FilePath!, ct).ConfigureAwait(false);
-            var name = FileName ?? input.Name;
-            var warnings = Advice(hashes, name, fileType);
-
-            TieFileReputation? before = null;
-            if (!Force)
-            {
-                FileReputationResult? lookup = input.Known;
-                try
-                {
-                    lookup ??= await Tie.GetFileReputationAsync(hashes, Timeout, ct).ConfigureAwait(false);
-                }
-                catch (TieNotFoundException)
-                {
-                    // TIE knows nothing of the file: nobody decided, which is exactly when External applies.
-                }
-                before = lookup is null ? null : new TieFileReputation(lookup, name, input.DisplayPath);
-                if (lookup is not null && lookup.HasDefinitiveNonExternalReputation)
-                {
-                    var decided = string.Join(", ", lookup.Reputations
-                        .Where(r => r.ProviderId != (int)FileProvider.External && r.TrustLevel is not (TrustLevel.NotSet or TrustLevel.Unknown))
-                        .Select(r => $"{r.ProviderName} says {r.TrustLevelName}"));
-                    var reason = $"{decided}: External is only a fallback, so nothing was sent (use -Force to send anyway).";
-                    warnings.Add($"Skipped {TieTargets.Describe(hashes, name)}: {reason}");
-                    return new ItemOutcome
-                    {
-                        Warnings = warnings,
-                        Output = PassThru ? new TieSetReputationResult("External", hashes, name, input.DisplayPath, trustLevel, TieSetReputationStatus.Skipped, reason, before) : null,
-                    };
-                }
-            }
-
-            // TIE servers ignore External reports without a file name: fall back to the hash rather than lose it.
-            var sentName = string.IsNullOrWhiteSpace(name) ? hashes.Strongest?.Value : name;
-            try
-            {
-                await Tie.SetExternalFileReputationAsync(hashes, trustLevel, fileType, sentName, Comment, ct).ConfigureAwait(false);
-            }
-            catch (TieException e)
-            {
-                // Never reported as sent when it was not.
-                return new ItemOutcome
-                {
-                    Warnings = warnings,
-                    Error = TieErrors.FromException(e, input),
-                    Output = PassThru ? new TieSetReputationResult("External", hashes, name, input.DisplayPath, trustLevel, TieSetReputationStatus.Failed, "not sent: " + e.Message, before) : null,
-                };
-            }
-
-            bool? verified = null;
-            if (Verify)
-            {
-                verified = await WaitForExternalAsync(hashes, trustLevel, ct).ConfigureAwait(false);
-                if (verified == false)
-                {
-                    var reason = $"sent, but TIE did not report External = {trustLevel} within {VerifyTimeoutSec} s: is the External Reputation Provider enabled in the TIE server policy, and is this client authorised for 'TIE Server Set External Reputation'?";
-                    return new ItemOutcome
-                    {
-                        Warnings = warnings,
-                        Error = DxlErrors.Create(TieErrors.VerifyFailed, ErrorCategory.OperationTimeout, input.Target, $"{TieTargets.Describe(hashes, name)}: {reason}"),
-                        Output = PassThru ? new TieSetReputationResult("External", hashes, name, input.DisplayPath, trustLevel, TieSetReputationStatus.Failed, reason, before, false) : null,
-                    };
-                }
-            }
-            return new ItemOutcome
-            {
-                Warnings = warnings,
-                Verbose = $"External reputation {trustLevel} sent for {TieTargets.Describe(hashes, sentName)}.",
-                Output = PassThru ? new TieSetReputationResult("External", hashes, name, input.DisplayPath, trustLevel, TieSetReputationStatus.Sent, null, before, verified) : null,
-            };
-        }, e => PassThru
-            ? new TieSetReputationResult("External", input.Hashes ?? TieHashes.Empty, FileName ?? input.Name, input.DisplayPath, trustLevel, TieSetReputationStatus.Failed, e.Message)
+            FileType = FileType,
+            FileName = FileName ?? input.Name,
+            Comment = Comment,
+            Force = Force,
+            KnownReputation = input.Known,
+            VerifyWithin = Verify ? TimeSpan.FromSeconds(VerifyTimeoutSec) : null,
+        };
+        var passThru = PassThru.IsPresent;
+        EnqueueFile(input, async (hashes, ct) =>
+        {
+            var request = template with { Hashes = hashes };
+            var advice = NewAdvice(TieClient.CheckExternalReport(hashes, request.FileName, request.FileType));
+            var outcome = await Tie.ReportExternalReputationAsync(request, ct).ConfigureAwait(false);
+            if (outcome.Status == TieSetReputationStatus.Skipped)
+                outcome = outcome with { Reason = outcome.Reason + " Use -Force to send anyway." };
+            var itemName = TieTargets.Describe(hashes, request.FileName);
+            return PipelineMessage.Of(advice,
+                SetOutcomeMessage(outcome, input.Target, itemName, $"External reputation {request.TrustLevel} sent for {TieTargets.Describe(hashes, outcome.SentFileName)}."),
+                passThru ? new PipelineMessage.Output(new TieSetReputationResult("External", hashes, request.FileName, input.DisplayPath, request.TrustLevel, outcome)) : null);
+        }, e => passThru
+            ? new PipelineMessage.Output(new TieSetReputationResult("External", input.Hashes ?? TieHashes.Empty, template.FileName, input.DisplayPath, template.TrustLevel, TieSetOutcome.Failed(e)))
             : null);
     }
 
-    /// <summary>
-    /// Polls TIE until provider 15 shows the trust level that was sent. Every lookup is bounded by the time left, and
-    /// a failed lookup is not a verdict: only the deadline is.
-    /// </summary>
-    private async Task<bool> WaitForExternalAsync(TieHashes hashes, TrustLevel trustLevel, CancellationToken ct)
+    /// <summary>The advice not given yet in this command, as warnings (once per command, not once per file).</summary>
+    private PipelineMessage? NewAdvice(TieExternalReportAdvice advice)
     {
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(VerifyTimeoutSec);
-        var delay = TimeSpan.FromMilliseconds(100);
-        while (true)
+        int before, after;
+        do
         {
-            var left = deadline - DateTime.UtcNow;
-            if (left <= TimeSpan.Zero) return false;
-            try
-            {
-                var now = await Tie.GetFileReputationAsync(hashes, left < Timeout ? left : Timeout, ct).ConfigureAwait(false);
-                if (now.External?.TrustLevel == trustLevel) return true;
-            }
-            catch (TieException)
-            {
-            }
-            if (DateTime.UtcNow + delay > deadline) return false;
-            await Task.Delay(delay, ct).ConfigureAwait(false);
-            delay = TimeSpan.FromMilliseconds(Math.Min(delay.TotalMilliseconds * 2, 2000));
-        }
-    }
-
-    /// <summary>What users learned the hard way (tie-api §3.3), said once per command rather than once per file.</summary>
-    private List<string> Advice(TieHashes hashes, string? name, FileType fileType)
-    {
-        var list = new List<string>();
-        void Once(string key, string text)
-        {
-            if (_adviceGiven.TryAdd(key, true)) list.Add(text);
-        }
-        if (string.IsNullOrWhiteSpace(name))
-            Once("name", "Some files have no name (TIE servers ignore External reports without one): they are sent with their hash as the name. Use -FileName.");
-        if (hashes.Count < 3)
-            Once("hashes", "Some files have fewer than three hash types: TIE then keeps an incomplete record that later reports cannot complete. Pipe files or Get-FileHash for MD5, SHA1 and SHA256.");
-        if (fileType == FileType.None)
-            Once("type", "No -FileType given: TIE records type NONE. Give the real type (for example PeExe) when you know it.");
-        return list;
+            before = _adviceGiven;
+            after = before | (int)advice;
+        } while (Interlocked.CompareExchange(ref _adviceGiven, after, before) != before);
+        var fresh = (TieExternalReportAdvice)(after & ~before);
+        if (fresh == TieExternalReportAdvice.None) return null;
+        var warnings = new List<PipelineMessage>();
+        if (fresh.HasFlag(TieExternalReportAdvice.NoFileName))
+            warnings.Add(new PipelineMessage.Warning("Some files have no name (TIE servers ignore External reports without one): they are sent with their hash as the name. Use -FileName."));
+        if (fresh.HasFlag(TieExternalReportAdvice.FewHashTypes))
+            warnings.Add(new PipelineMessage.Warning("Some files have fewer than three hash types: TIE then keeps an incomplete record that later reports cannot complete. Pipe files or Get-FileHash for MD5, SHA1 and SHA256."));
+        if (fresh.HasFlag(TieExternalReportAdvice.NoFileType))
+            warnings.Add(new PipelineMessage.Warning("No -FileType given: TIE records type NONE. Give the real type (for example PeExe) when you know it."));
+        return PipelineMessage.Of(warnings.ToArray());
     }
 }

@@ -35,30 +35,17 @@ public sealed class SetTieFileReputationCommand : TieFileCmdletBase
     {
         if (!ShouldProcess(input.Describe(), $"Set the Enterprise reputation to {TrustLevel} (overrides every provider, enterprise-wide)"))
             return;
-        var trustLevel = TrustLevel;
-        Enqueue(input, async ct =>
+        var template = new TieEnterpriseReputationRequest(TrustLevel) { FileName = FileName ?? input.Name, Comment = Comment };
+        var passThru = PassThru.IsPresent;
+        EnqueueFile(input, async (hashes, ct) =>
         {
-            var hashes = input.Hashes ?? await FileHasher.HashAsync(input.FilePath!, ct).ConfigureAwait(false);
-            var name = FileName ?? input.Name;
-            try
-            {
-                await Tie.SetFileReputationAsync(hashes, trustLevel, name, Comment, Timeout, ct).ConfigureAwait(false);
-            }
-            catch (TieException e)
-            {
-                return new ItemOutcome
-                {
-                    Error = TieErrors.FromException(e, input),
-                    Output = PassThru ? new TieSetReputationResult("Enterprise", hashes, name, input.DisplayPath, trustLevel, TieSetReputationStatus.Failed, e.Message) : null,
-                };
-            }
-            return new ItemOutcome
-            {
-                Verbose = $"Enterprise reputation {trustLevel} set for {TieTargets.Describe(hashes, name)}.",
-                Output = PassThru ? new TieSetReputationResult("Enterprise", hashes, name, input.DisplayPath, trustLevel, TieSetReputationStatus.Sent, null) : null,
-            };
-        }, e => PassThru
-            ? new TieSetReputationResult("Enterprise", input.Hashes ?? TieHashes.Empty, FileName ?? input.Name, input.DisplayPath, trustLevel, TieSetReputationStatus.Failed, e.Message)
+            var outcome = await Tie.SetEnterpriseReputationAsync(template with { Hashes = hashes }, ct).ConfigureAwait(false);
+            var itemName = TieTargets.Describe(hashes, template.FileName);
+            return PipelineMessage.Of(
+                SetOutcomeMessage(outcome, input.Target, itemName, $"Enterprise reputation {template.TrustLevel} set for {itemName}."),
+                passThru ? new PipelineMessage.Output(new TieSetReputationResult("Enterprise", hashes, template.FileName, input.DisplayPath, template.TrustLevel, outcome)) : null);
+        }, e => passThru
+            ? new PipelineMessage.Output(new TieSetReputationResult("Enterprise", input.Hashes ?? TieHashes.Empty, template.FileName, input.DisplayPath, template.TrustLevel, TieSetOutcome.Failed(e)))
             : null);
     }
 }

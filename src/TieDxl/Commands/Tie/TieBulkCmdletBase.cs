@@ -1,30 +1,25 @@
 using System.Diagnostics;
+using System.Globalization;
 using System.Management.Automation;
+using TieDxl.Dxl.Bulk;
+using TieDxl.Errors;
 using TieDxl.Pipeline;
 using TieDxl.Tie;
 
 namespace TieDxl.Commands.Tie;
 
-/// <summary>The outcome of one pipeline item: what to write, in input order, once it is done.</summary>
-internal sealed class ItemOutcome
-{
-    public object? Output { get; init; }
-    public ErrorRecord? Error { get; init; }
-    public List<string>? Warnings { get; init; }
-    public string? Verbose { get; init; }
-}
-
 /// <summary>
 /// Base of the TIE cmdlets that work on many items: requests run concurrently (<see cref="ThrottleLimit"/>),
 /// results stream out in input order as soon as the head of the queue is done, memory stays bounded, progress
 /// is shown on long runs, one failed item is one non-terminating error, and Ctrl+C stops at once.
+/// Each item's work returns the messages to write for it (<see cref="PipelineMessage"/>), in its place in the order.
 /// </summary>
 public abstract class TieBulkCmdletBase : TieDxlCmdletBase
 {
     /// <summary>Enough to reach the broker's throughput on loopback and to hide a remote server's round trip.</summary>
     public const int DefaultThrottleLimit = 64;
 
-    private OrderedWorkQueue<ItemOutcome>? _queue;
+    private OrderedWorkQueue<PipelineMessage>? _queue;
     private readonly Stopwatch _clock = Stopwatch.StartNew();
     private TimeSpan _nextProgress = TimeSpan.FromSeconds(1);
     private long _done;
@@ -46,26 +41,26 @@ public abstract class TieBulkCmdletBase : TieDxlCmdletBase
     [ArgumentCompleter(typeof(DxlSessionNameCompleter))]
     public DxlSession? Session { get; set; }
 
-    private protected DxlSession ActiveSession { get; private set; } = null!;
     private protected TieClient Tie { get; private set; } = null!;
-    private protected TimeSpan Timeout => TimeSpan.FromSeconds(TimeoutSec);
 
     /// <summary>The activity shown in the progress bar.</summary>
     private protected abstract string ProgressActivity { get; }
 
     protected override void BeginProcessing()
     {
-        ActiveSession = ResolveSession(Session);
-        Tie = new TieClient(ActiveSession.Client) { DefaultTimeout = Timeout };
-        _queue = new OrderedWorkQueue<ItemOutcome>(ThrottleLimit, CancellationToken);
-        _logAttachment = ActiveSession.AttachLog(PostLog);
+        var session = ResolveSession(Session);
+        Tie = new TieClient(session.Client) { DefaultTimeout = TimeSpan.FromSeconds(TimeoutSec) };
+        _queue = new OrderedWorkQueue<PipelineMessage>(ThrottleLimit, CancellationToken);
+        _logAttachment = session.AttachLog(PostLog);
     }
 
     /// <summary>
-    /// Queues one item's work; an exception it throws becomes that item's error record, plus the output
-    /// <paramref name="failureOutput"/> makes for it (the Set cmdlets' Failed result under -PassThru).
+    /// Queues one item's work. An exception it throws becomes that item's error record (named by
+    /// <paramref name="itemName"/>, targeting <paramref name="target"/>), followed by what
+    /// <paramref name="failureOutput"/> makes of it (the Set cmdlets' Failed result under -PassThru).
     /// </summary>
-    private protected void Enqueue(object target, Func<CancellationToken, Task<ItemOutcome>> work, Func<Exception, object?>? failureOutput = null)
+    private protected void Enqueue(object target, string itemName, Func<CancellationToken, Task<PipelineMessage>> work,
+        Func<Exception, PipelineMessage?>? failureOutput = null)
     {
         _queue!.Enqueue(async ct =>
         {
@@ -79,57 +74,75 @@ public abstract class TieBulkCmdletBase : TieDxlCmdletBase
             }
             catch (Exception e)
             {
-                return new ItemOutcome { Error = TieErrors.FromException(e, target), Output = failureOutput?.Invoke(e) };
+                return PipelineMessage.Of(new PipelineMessage.Error(ErrorCatalog.FromException(e, target, itemName)), failureOutput?.Invoke(e));
             }
         });
-        WriteReady(_queue.TakeReady());
+        WriteFinished(untilEmpty: false);
     }
 
     /// <summary>Writes an item that needs no request (for example a bad hash) in its place in the order.</summary>
-    private protected void EnqueueOutcome(ItemOutcome outcome) => Enqueue(outcome, _ => Task.FromResult(outcome));
+    private protected void EnqueueMessage(PipelineMessage message)
+    {
+        _queue!.Enqueue(_ => Task.FromResult(message));
+        WriteFinished(untilEmpty: false);
+    }
+
+    /// <summary>
+    /// What a reputation change outcome writes: a warning when skipped, the error record when failed (named by
+    /// <paramref name="itemName"/>, targeting the input), <paramref name="sentVerbose"/> when sent.
+    /// </summary>
+    private protected static PipelineMessage SetOutcomeMessage(TieSetOutcome outcome, object target, string itemName, string sentVerbose) =>
+        outcome.Status switch
+        {
+            TieSetReputationStatus.Skipped => new PipelineMessage.Warning($"Skipped {itemName}: {outcome.Reason}"),
+            TieSetReputationStatus.Failed => new PipelineMessage.Error(ErrorCatalog.FromException(
+                outcome.Error ?? new InvalidOperationException(outcome.Reason ?? "failed"), target, itemName)),
+            _ => new PipelineMessage.Verbose(sentVerbose),
+        };
 
     protected override void EndProcessing()
     {
         if (_queue is null) return;
-        WriteReady(_queue.TakeAll());
+        WriteFinished(untilEmpty: true);
         if (_done >= 100)
             WriteProgress(new ProgressRecord(1, ProgressActivity, "Done") { RecordType = ProgressRecordType.Completed });
         var latency = _queue.Latency;
-        WriteVerbose(string.Format(System.Globalization.CultureInfo.InvariantCulture,
+        WriteVerbose(string.Format(CultureInfo.InvariantCulture,
             "{0}: {1} item(s), {2} failed, in {3:0.###} s ({4:0} per second); latency p50 {5:0.###} ms, p99 {6:0.###} ms, throttle {7}.",
             ProgressActivity, _done, _failed, _clock.Elapsed.TotalSeconds, _done / Math.Max(0.001, _clock.Elapsed.TotalSeconds),
             latency.Percentile(0.50).TotalMilliseconds, latency.Percentile(0.99).TotalMilliseconds, ThrottleLimit));
     }
 
-    private void WriteReady(IEnumerable<ItemOutcome> outcomes)
+    /// <summary>
+    /// Writes every finished item at the head of the queue; waits (writing posted messages meanwhile) for the oldest
+    /// while the queue is over its bound, or, at the end, until it is empty.
+    /// </summary>
+    private void WriteFinished(bool untilEmpty)
     {
-        try
+        var queue = _queue!;
+        while (queue.Oldest is { } oldest)
         {
-            foreach (var outcome in outcomes)
+            if (!oldest.IsCompleted)
             {
-                DrainPosted();
-                _done++;
-                if (outcome.Warnings is { } warnings)
-                    foreach (var warning in warnings) WriteWarning(warning);
-                if (outcome.Verbose is { } verbose) WriteVerbose(verbose);
-                if (outcome.Error is { } error)
-                {
-                    _failed++;
-                    WriteError(error);
-                }
-                if (outcome.Output is { } output) WriteObject(output, enumerateCollection: output is Array);
-                ReportProgress();
+                if (!untilEmpty && !queue.IsFull) break;
+                WaitFor(oldest);
             }
-            DrainPosted();
+            queue.TryTakeFinished(out var finished);
+            PipelineMessage message;
+            try
+            {
+                message = finished.GetAwaiter().GetResult();
+            }
+            catch (OperationCanceledException)
+            {
+                throw new PipelineStoppedException();
+            }
+            _done++;
+            if (message.HasError) _failed++;
+            Write(message);
+            ReportProgress();
         }
-        catch (OperationCanceledException)
-        {
-            throw new PipelineStoppedException();
-        }
-        catch (AggregateException e) when (e.InnerException is OperationCanceledException)
-        {
-            throw new PipelineStoppedException();
-        }
+        Pump();
     }
 
     private void ReportProgress()

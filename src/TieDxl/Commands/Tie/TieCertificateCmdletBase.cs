@@ -1,20 +1,15 @@
 using System.Management.Automation;
-using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
+using TieDxl.Errors;
+using TieDxl.Pipeline;
 using TieDxl.Tie;
 
 namespace TieDxl.Commands.Tie;
 
-/// <summary>A certificate to work on: its SHA-1, optionally its public key's SHA-1, and a subject to show.</summary>
-internal sealed record TieCertificateInput(string Sha1, string? PublicKeySha1, string? Subject, object Target)
-{
-    public override string ToString() => $"SHA1:{Sha1}{(Subject is null ? "" : $" ({Subject})")}";
-}
-
 /// <summary>
 /// Certificate input shared by the certificate cmdlets: -Sha1 (alias Thumbprint, so X509Certificate2 objects
-/// bind by property name too) with -PublicKeySha1, or -Certificate objects from the pipeline, whose hashes are
-/// computed here (SHA-1 of the DER certificate, SHA-1 of the public key).
+/// bind by property name too) with -PublicKeySha1, or -Certificate objects from the pipeline, whose hashes the
+/// TIE layer computes (<see cref="TieCertificateId.FromCertificate"/>).
 /// </summary>
 public abstract class TieCertificateCmdletBase : TieBulkCmdletBase
 {
@@ -32,24 +27,25 @@ public abstract class TieCertificateCmdletBase : TieBulkCmdletBase
     [Parameter(ParameterSetName = CertificateSet, Mandatory = true, ValueFromPipeline = true)]
     public X509Certificate2? Certificate { get; set; }
 
-    private protected abstract void ProcessCertificate(TieCertificateInput input);
+    /// <summary>Queue the work for one certificate; <paramref name="target"/> is the input as given.</summary>
+    private protected abstract void ProcessCertificate(TieCertificateId certificate, object target);
 
     protected override void ProcessRecord()
     {
-        TieCertificateInput input;
+        var target = ParameterSetName == CertificateSet ? (object)Certificate! : Sha1;
+        TieCertificateId certificate;
         try
         {
-            input = ParameterSetName == CertificateSet
-                ? new TieCertificateInput(Certificate!.Thumbprint.ToLowerInvariant(), Convert.ToHexString(SHA1.HashData(Certificate.GetPublicKey())).ToLowerInvariant(), Certificate.Subject, Certificate)
-                : new TieCertificateInput(TieHashes.NormalizeHex(HashType.Sha1, Sha1.Trim()),
-                    string.IsNullOrWhiteSpace(PublicKeySha1) ? null : TieHashes.NormalizeHex(HashType.Sha1, PublicKeySha1.Trim()), null, Sha1);
+            certificate = ParameterSetName == CertificateSet
+                ? TieCertificateId.FromCertificate(Certificate!)
+                : TieCertificateId.Parse(Sha1, PublicKeySha1);
         }
         catch (TieHashFormatException e)
         {
-            var target = ParameterSetName == CertificateSet ? (object)Certificate! : Sha1;
-            EnqueueOutcome(new ItemOutcome { Error = DxlErrors.Create(Pipeline.TieFileInputResolver.InvalidHash, ErrorCategory.InvalidArgument, target, $"'{e.Value}' is not a valid SHA-1: {e.Reason}", e) });
+            EnqueueMessage(new PipelineMessage.Error(ErrorCatalog.Create(ErrorCatalog.InvalidHash, ErrorCategory.InvalidArgument, target,
+                $"'{e.Value}' is not a valid SHA-1: {e.Reason}", e)));
             return;
         }
-        ProcessCertificate(input);
+        ProcessCertificate(certificate, target);
     }
 }

@@ -1,6 +1,8 @@
 using System.Collections.ObjectModel;
 using System.Management.Automation;
+using TieDxl.Errors;
 using TieDxl.Pipeline;
+using TieDxl.Tie;
 
 namespace TieDxl.Commands.Tie;
 
@@ -57,6 +59,18 @@ public abstract class TieFileCmdletBase : TieBulkCmdletBase
 
     private protected abstract void ProcessItem(TieFileInput input);
 
+    /// <summary>
+    /// Queues the work for one file: its hashes (computed on the worker when the input is a file), then
+    /// <paramref name="work"/>. A failure of either is this item's error record, then <paramref name="failureOutput"/>.
+    /// </summary>
+    private protected void EnqueueFile(TieFileInput input, Func<TieHashes, CancellationToken, Task<PipelineMessage>> work,
+        Func<Exception, PipelineMessage?>? failureOutput = null) =>
+        Enqueue(input.Target, input.Describe(), async ct =>
+        {
+            var hashes = input.Hashes ?? await TieFileHasher.HashAsync(input.FilePath!, ct).ConfigureAwait(false);
+            return await work(hashes, ct).ConfigureAwait(false);
+        }, failureOutput);
+
     /// <summary>Name to report for hashes given by parameter (Set cmdlets send it to TIE).</summary>
     private protected virtual string? ParameterFileName => null;
 
@@ -65,7 +79,7 @@ public abstract class TieFileCmdletBase : TieBulkCmdletBase
         foreach (var input in ResolveInputs())
         {
             if (input.Problem is { } problem)
-                EnqueueOutcome(new ItemOutcome { Error = TieErrors.FromProblem(problem, input.Target) });
+                EnqueueMessage(new PipelineMessage.Error(ErrorCatalog.Create(problem.ErrorId, problem.Category, input.Target, problem.Message, problem.Exception)));
             else
                 ProcessItem(input);
         }
@@ -93,10 +107,8 @@ public abstract class TieFileCmdletBase : TieBulkCmdletBase
                     catch (Exception e) when (e is ItemNotFoundException or System.Management.Automation.DriveNotFoundException or ProviderNotFoundException or PSArgumentException)
                     {
                         resolved = new Collection<string>();
-                        EnqueueOutcome(new ItemOutcome
-                        {
-                            Error = DxlErrors.Create(TieFileInputResolver.FileNotFound, ErrorCategory.ObjectNotFound, pattern, $"No file matches '{pattern}': {e.Message}", e),
-                        });
+                        EnqueueMessage(new PipelineMessage.Error(
+                            ErrorCatalog.Create(ErrorCatalog.FileNotFound, ErrorCategory.ObjectNotFound, pattern, $"No file matches '{pattern}': {e.Message}", e)));
                     }
                     foreach (var file in resolved) yield return TieFileInputResolver.FromFile(file, file);
                 }

@@ -1,14 +1,12 @@
 using System.Buffers;
 using System.Security.Cryptography;
-using TieDxl.Tie;
-
-namespace TieDxl.Pipeline;
+namespace TieDxl.Tie;
 
 /// <summary>
-/// MD5, SHA-1 and SHA-256 of a file in one read (TIE matches best with all three). Runs on a worker thread; the
-/// cmdlet hashes several files at once, which is where the speed-up over three Get-FileHash passes comes from.
+/// MD5, SHA-1 and SHA-256 of a file in one read (TIE matches best with all three). Callers hash several
+/// files at once on worker threads, which is where the speed-up over three separate passes comes from.
 /// </summary>
-internal static class FileHasher
+public static class TieFileHasher
 {
     private const int BufferSize = 1024 * 1024;
 

@@ -1,15 +1,15 @@
 using System.Diagnostics;
 
-namespace TieDxl.Pipeline;
+namespace TieDxl.Dxl.Bulk;
 
 /// <summary>
 /// Runs work items concurrently (at most <c>throttleLimit</c> at once) and hands results back in the order the
-/// items were queued, so a cmdlet can stream output in input order. Memory stays bounded: once
-/// <see cref="MaxQueued"/> items are waiting, <see cref="TakeReady"/> blocks on the oldest.
-/// Enqueue and Take* are called from the pipeline thread only. When an item finishes, the next waiting one starts
-/// on the same thread-pool thread (no semaphore hand-off, so no extra thread hop per item).
+/// items were queued, so a caller can stream output in input order. It never blocks: the caller keeps memory
+/// bounded by waiting for <see cref="Oldest"/> (its own way, e.g. while pumping messages) once <see cref="IsFull"/>.
+/// Enqueue and Take* are called from one thread. When an item finishes, the next waiting one starts on the same
+/// thread-pool thread (no semaphore hand-off, so no extra thread hop per item).
 /// </summary>
-internal sealed class OrderedWorkQueue<T> : IDisposable
+public sealed class OrderedWorkQueue<T> : IDisposable
 {
     private readonly Queue<Task<T>> _results = new();
     private readonly Queue<(Func<CancellationToken, Task<T>> Work, TaskCompletionSource<T> Result)> _waiting = new();
@@ -113,31 +113,22 @@ internal sealed class OrderedWorkQueue<T> : IDisposable
         else result.TrySetResult(task.Result);
     }
 
-    /// <summary>
-    /// Results that can be written now, oldest first: every finished item at the head of the queue, and, while the
-    /// queue is over its bound, the oldest items even if that means waiting for them.
-    /// </summary>
-    public IEnumerable<T> TakeReady()
-    {
-        while (_results.Count > 0 && (_results.Peek().IsCompleted || _results.Count > MaxQueued))
-            yield return Wait(_results.Dequeue());
-    }
+    /// <summary>True while more items are queued than <see cref="MaxQueued"/>: wait for <see cref="Oldest"/> before queueing more.</summary>
+    public bool IsFull => _results.Count > MaxQueued;
 
-    /// <summary>Every remaining result in order, waiting for each (end of the pipeline).</summary>
-    public IEnumerable<T> TakeAll()
-    {
-        while (_results.Count > 0)
-            yield return Wait(_results.Dequeue());
-    }
+    /// <summary>The oldest item not taken yet, or null when none is queued.</summary>
+    public Task<T>? Oldest => _results.Count > 0 ? _results.Peek() : null;
 
-    /// <summary>
-    /// Waits for one task. A cancelled wait throws OperationCanceledException, which the cmdlet turns into
-    /// PipelineStoppedException; work failures must be caught inside the work and returned as results.
-    /// </summary>
-    private T Wait(Task<T> task)
+    /// <summary>Takes the oldest item when it has finished (its task, completed: read it with GetAwaiter().GetResult()).</summary>
+    public bool TryTakeFinished(out Task<T> finished)
     {
-        if (!task.IsCompleted) task.Wait(_cancellation);
-        return task.GetAwaiter().GetResult();
+        if (_results.Count > 0 && _results.Peek().IsCompleted)
+        {
+            finished = _results.Dequeue();
+            return true;
+        }
+        finished = null!;
+        return false;
     }
 
     public void Dispose()

@@ -1,10 +1,10 @@
-namespace TieDxl.Pipeline;
+namespace TieDxl.Dxl.Bulk;
 
 /// <summary>
 /// Request latencies in logarithmic buckets (5% apart, 1 µs to ~20 min): constant memory whatever the count, so a
 /// 100,000-item pipeline can report its p50/p99 without keeping every sample. Thread-safe.
 /// </summary>
-internal sealed class LatencyHistogram
+public sealed class LatencyHistogram
 {
     private const double Growth = 1.05;
     private static readonly double LogGrowth = Math.Log(Growth);

@@ -1,0 +1,32 @@
+using TieDxl.Fabric;
+
+// In TieDxl.Commands, where scripts already name it.
+namespace TieDxl.Commands;
+
+/// <summary>What Start-DxlTestFabric started: where its config is, and the session connected to it.</summary>
+public sealed class DxlTestFabricInfo
+{
+    internal DxlTestFabricInfo(DxlTestFabric fabric, DxlSession session)
+    {
+        Fabric = fabric;
+        Session = session;
+    }
+
+    internal DxlTestFabric Fabric { get; }
+    public DxlSession Session { get; }
+    /// <summary>The generated dxlclient.config: Connect-DxlFabric or the OpenDXL Python client can use it as is.</summary>
+    public string ConfigPath => Fabric.ConfigPath;
+    public string Broker => $"ssl://127.0.0.1:{Fabric.Port}";
+    public int Port => Fabric.Port;
+    public bool TieSimulator => Fabric.Simulator is not null;
+    /// <summary>TIE requests the simulator answered so far.</summary>
+    public long TieRequests => Fabric.Simulator?.RequestCount ?? 0;
+    /// <summary>External reports the simulator applied so far.</summary>
+    public long ExternalReports => Fabric.Simulator?.ExternalReportsAccepted ?? 0;
+    /// <summary>Clients connected now (this session included).</summary>
+    public int Connections => Fabric.Broker.ConnectionCount;
+    /// <summary>Clients that said goodbye (Disconnect-DxlFabric, or a session closed at process exit).</summary>
+    public long CleanDisconnects => Fabric.Broker.CleanDisconnects;
+    /// <summary>Clients whose connection just ended (killed, crashed): what a script under test should never cause.</summary>
+    public long AbruptDisconnects => Fabric.Broker.AbruptDisconnects;
+}
