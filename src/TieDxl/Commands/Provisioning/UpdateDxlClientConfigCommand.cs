@@ -42,6 +42,7 @@ public sealed class UpdateDxlClientConfigCommand : EpoCmdletBase
         var changes = plan.BrokerChanges.Concat(plan.WebSocketBrokerChanges).Where(c => c.Kind != DxlBrokerChangeKind.Unchanged).Select(c => c.ToString()).ToList();
         if (plan.CaBundleChanged) changes.Add($"Replace the CA bundle {plan.CaBundlePath}");
         var description = $"Update {configPath}: {string.Join("; ", changes)}";
+        WriteVerbose(description); // -WhatIf prints to the host only; this puts the plan in a stream too
         if (!ShouldProcess(description, description + "?", "Update-DxlClientConfig")) return;
         try
         {
@@ -51,7 +52,6 @@ public sealed class UpdateDxlClientConfigCommand : EpoCmdletBase
         {
             throw ThrowDxlError(ex, configPath);
         }
-        WriteVerbose(description);
         WriteObject(new DxlClientConfigUpdateInfo(plan, applied: true));
     }
 }
