@@ -133,6 +133,19 @@ public sealed class DxlClientConfig
         return new DxlServerCertificateValidator(roots, StrictHostNameCheck) { TrustedRootsSource = source };
     }
 
+    /// <summary>
+    /// The client certificate's file and issuer, for a message about a broker that refused it: the broker trusts
+    /// only client certificates whose issuer it knows (on an ePO fabric, a CA imported into ePO or ePO's own).
+    /// </summary>
+    internal string DescribeClientCertificateForRefusal()
+    {
+        var file = ClientCertificate is null && !string.IsNullOrWhiteSpace(CertFilePath) ? ResolvePath(CertFilePath) : "the client certificate";
+        string issuer;
+        try { issuer = GetClientCertificate().Issuer; }
+        catch (DxlConfigException) { return file; }
+        return $"{file} (issued by {issuer}); the broker must trust that issuer (on ePO: a CA imported into ePO, or a certificate provisioned by ePO)";
+    }
+
     public override string ToString() =>
         $"DxlClientConfig({ConfigFilePath ?? "in code"}; client id {ClientId}; brokers: {string.Join(", ", EffectiveBrokers)})";
 }

@@ -220,3 +220,52 @@ public sealed class ProvisioningEndToEndTests
         Assert.Empty(Directory.GetFileSystemEntries(folder.Path));
     }
 }
+
+/// <summary>A freshly written folder that the broker or the client refuses: the error says which side and names the file.</summary>
+public sealed class ProvisionedTlsRefusalTests
+{
+    private static DxlClientConfigFiles WriteFolder(TempFolder folder, DxlTestFabric fabric, Func<string, string> caBundle, DxlTestPki signer)
+    {
+        using var request = DxlCertificateRequest.Create(new DxlCertificateSubject { CommonName = "refused" });
+        var signed = signer.SignClientRequest(System.Security.Cryptography.X509Certificates.CertificateRequest.LoadSigningRequestPem(
+            request.CsrPem, System.Security.Cryptography.HashAlgorithmName.SHA256));
+        var certificate = System.Security.Cryptography.PemEncoding.WriteString("CERTIFICATE", signed.RawData) + "\n";
+        var package = new DxlProvisioningPackage(caBundle(fabric.Pki.Ca.CertificatePem()), certificate, new[] { fabric.ProvisionedBroker() }, Array.Empty<DxlBroker>());
+        return DxlClientConfigWriter.Write(DxlClientConfigWriter.Plan(folder.Path, package, request));
+    }
+
+    [Fact]
+    public async Task ABrokerThatDoesNotTrustTheClientsCaIsNamedWithTheCertificateFile()
+    {
+        await using var fabric = await DxlTestFabric.StartAsync(new DxlTestFabricOptions { WithTieSimulator = false, WithProvisioningEndpoint = false });
+        using var foreign = DxlTestPki.Create(caName: "Not Imported CA");
+        using var folder = new TempFolder();
+        var files = WriteFolder(folder, fabric, ca => ca, foreign);
+        var config = DxlClientConfig.Load(files.ConfigPath);
+        config.ConnectRetries = 0;
+        await using var client = new DxlClient(config);
+
+        var e = await Assert.ThrowsAsync<DxlTlsException>(() => client.ConnectAsync());
+
+        Assert.Contains("refused this client's certificate", e.Message);
+        Assert.Contains(files.CertificatePath, e.Message);
+        Assert.Contains("Not Imported CA", e.Message);
+    }
+
+    [Fact]
+    public async Task ACaBundleThatDoesNotTrustTheBrokerIsNamedWithItsFile()
+    {
+        await using var fabric = await DxlTestFabric.StartAsync(new DxlTestFabricOptions { WithTieSimulator = false, WithProvisioningEndpoint = false });
+        using var other = DxlTestPki.Create(caName: "Wrong Bundle CA");
+        using var folder = new TempFolder();
+        var files = WriteFolder(folder, fabric, _ => other.Ca.CertificatePem(), fabric.Pki);
+        var config = DxlClientConfig.Load(files.ConfigPath);
+        config.ConnectRetries = 0;
+        await using var client = new DxlClient(config);
+
+        var e = await Assert.ThrowsAsync<DxlTlsException>(() => client.ConnectAsync());
+
+        Assert.Contains("the broker's certificate was rejected", e.Message);
+        Assert.Contains(files.CaBundlePath, e.Message);
+    }
+}
