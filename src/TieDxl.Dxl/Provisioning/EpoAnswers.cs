@@ -26,7 +26,7 @@ public sealed record EpoAnswer(string? Json, int? ErrorCode, string? ErrorText)
 
 /// <summary>
 /// Parses the bodies of ePO's remote commands. A body is <c>OK:</c> followed by JSON, or <c>Error {n}: {text}</c>;
-/// the status word is everything before the first ':'. Malformed input raises <see cref="FormatException"/> (or
+/// the status word is everything before the first ':' and success is exactly <c>OK</c>. Malformed input raises <see cref="FormatException"/> (or
 /// <see cref="DxlConfigException"/> for a bad broker line), which <see cref="EpoClient"/> reports as
 /// <see cref="EpoAnswerException"/>.
 /// </summary>
@@ -40,10 +40,11 @@ public static partial class EpoAnswers
     {
         var colon = body.IndexOf(':');
         if (colon < 0) return null;
-        var status = body[..colon].Trim();
+        var status = body[..colon];
         var rest = body[(colon + 1)..].Trim();
+        // Exactly "OK", as the reference clients compare it: " OK" is not success.
         if (status == "OK") return new EpoAnswer(rest, null, null);
-        var error = ErrorStatus().Match(status);
+        var error = ErrorStatus().Match(status.Trim());
         if (!error.Success || !int.TryParse(error.Groups[1].Value, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var code))
             return null;
         return new EpoAnswer(null, code, rest);

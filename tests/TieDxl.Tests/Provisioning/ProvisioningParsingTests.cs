@@ -13,7 +13,7 @@ public sealed class ProvisioningParsingTests
     [Theory]
     [InlineData("OK:\r\n\"x\"\r\n", "\"x\"")]
     [InlineData("OK: \"x\"", "\"x\"")]
-    [InlineData(" OK :\n[1]\n", "[1]")]
+    [InlineData("OK:\n[1]\n", "[1]")]
     public void OkIsTheStatusWordBeforeTheFirstColonAndTheRestTrimmedIsJson(string body, string json)
     {
         var answer = EpoAnswers.Classify(body)!;
@@ -35,6 +35,7 @@ public sealed class ProvisioningParsingTests
 
     [Theory]
     [InlineData("ok: \"x\"")]
+    [InlineData(" OK :\n[1]\n")]
     [InlineData("OKAY: \"x\"")]
     [InlineData("<html>title: x</html>")]
     [InlineData("no colon at all")]
