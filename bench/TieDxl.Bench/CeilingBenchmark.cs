@@ -48,7 +48,7 @@ internal static class CeilingBenchmark
         await using var client = new DxlClient(newConfig());
         await client.ConnectAsync();
 
-        // 300-byte payload, as in the performance notes' measurements.
+        // 300-byte payload, as in the measurements the socket settings were tuned with.
         var payload = new byte[300];
         Array.Fill(payload, (byte)'x');
         await Measure(client, EchoTopic, payload, 16, TimeSpan.FromSeconds(1)); // warm-up: JIT, TLS, pools

@@ -206,7 +206,7 @@ public static class TieAttributeNames
 /// <summary>The decoded CHILD_FILE_REPS / PARENT_FILE_REPS aggregate.</summary>
 public sealed record TieAggregate(int FileCount, int MaxTrustLevel, int MinTrustLevel, int LastTrustLevel, double AverageTrustLevel);
 
-/// <summary>Decoding helpers for attribute values (§5).</summary>
+/// <summary>Decoding helpers for attribute values.</summary>
 public static class TieAttributeDecoding
 {
     /// <summary>Seconds since 1970 UTC → time; accepts a numeric string.</summary>

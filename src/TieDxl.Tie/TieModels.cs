@@ -170,12 +170,6 @@ public sealed class FileReputationResult : TieReputationResult
     /// <summary>The hashes that were looked up.</summary>
     public TieHashes Hashes { get; }
 
-    /// <summary>Free slot for the caller (e.g. file name from the pipeline); not sent or received.</summary>
-    public string? Name { get; set; }
-
-    /// <summary>Free slot for the caller (e.g. the path that was hashed).</summary>
-    public string? Path { get; set; }
-
     public TieReputation? Gti => GetReputation((int)FileProvider.Gti);
     public TieReputation? Enterprise => GetReputation((int)FileProvider.Enterprise);
     public TieReputation? Atd => GetReputation((int)FileProvider.Atd);
@@ -216,9 +210,6 @@ public sealed class CertificateReputationResult : TieReputationResult
 
     /// <summary>Lower-case hex SHA-1 of the public key (as asked), or null.</summary>
     public string? PublicKeySha1 { get; }
-
-    /// <summary>Free slot for the caller.</summary>
-    public string? Name { get; set; }
 
     /// <summary>
     /// Overridden files, from the top-level <c>overridden</c> (server schema) and/or inside reputations (the
@@ -265,9 +256,8 @@ public sealed class TieFirstReferences
     /// <summary>The server capped the list (<c>totalCount</c> above the returned count).</summary>
     public bool IsTruncated => TotalCount is { } t && t > Agents.Count;
 
-    /// <summary>Free slots for the caller (what was asked).</summary>
+    /// <summary>What was asked (set by the client).</summary>
     public TieHashes? Hashes { get; set; }
-    public string? Name { get; set; }
 }
 
 /// <summary>A certificate named by a file event's <c>relationships.certificate</c>.</summary>

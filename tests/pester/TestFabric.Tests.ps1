@@ -38,7 +38,7 @@ Describe 'Start-DxlTestFabric and Stop-DxlTestFabric' {
     }
 
     It 'starts a fabric with a TIE simulator and a connected default session named TestFabric' {
-        $Info | Should -BeOfType [TieDxl.Commands.DxlTestFabricInfo]
+        $Info | Should -BeOfType [TieDxl.DxlTestFabricInfo]
         $Info.TieSimulator | Should -BeTrue
         $Info.Port | Should -BeGreaterThan 0
         $Info.Broker | Should -Be "ssl://127.0.0.1:$($Info.Port)"
@@ -121,6 +121,56 @@ Describe 'Start-DxlTestFabric and Stop-DxlTestFabric' {
         try { { $probe.Connect([System.Net.IPAddress]::Loopback, $port) } | Should -Throw } finally { $probe.Dispose() }
         { Get-TieFileReputation -Hash $Seed.NotepadMd5 -Session $Info.Session } | Should -Throw -ErrorId 'DxlNotConnected,*'
         { Stop-DxlTestFabric -Confirm:$false -ErrorAction Stop } | Should -Not -Throw
+    }
+}
+
+Describe 'The test fabric goes down with its runspace and with the module' {
+    BeforeAll {
+        # Is anything listening on the port? Bounded: a refused connect returns at once on loopback.
+        function script:Test-Listening([int] $Port) {
+            $probe = [System.Net.Sockets.TcpClient]::new()
+            try { $probe.Connect([System.Net.IPAddress]::Loopback, $Port); $true } catch { $false } finally { $probe.Dispose() }
+        }
+        function script:Wait-Gone([string] $Folder, [int] $Port) {
+            $deadline = [DateTime]::UtcNow.AddSeconds(15)
+            while (((Test-Path -LiteralPath $Folder) -or (Test-Listening $Port)) -and [DateTime]::UtcNow -lt $deadline) { Start-Sleep -Milliseconds 100 }
+        }
+    }
+
+    It 'closing the runspace that started it stops the broker and deletes its folder with the private keys' {
+        $rs = [runspacefactory]::CreateRunspace()
+        $rs.Open()
+        $ps = [powershell]::Create()
+        $ps.Runspace = $rs
+        $info = $ps.AddScript("Import-Module '$ModulePath'; Start-DxlTestFabric -ErrorAction Stop").Invoke() | Select-Object -First 1
+        $ps.Dispose()
+        $folder = Split-Path $info.ConfigPath
+        $port = $info.Port
+        $folder | Should -Exist
+        Test-Listening $port | Should -BeTrue
+        $rs.Dispose()
+        Wait-Gone $folder $port
+        $folder | Should -Not -Exist -Because 'the throwaway keys must not outlive the runspace'
+        Test-Listening $port | Should -BeFalse -Because 'the broker must stop with its runspace'
+    }
+
+    It 'Remove-Module stops the fabric of the runspace that removes it' {
+        $rs = [runspacefactory]::CreateRunspace()
+        $rs.Open()
+        try {
+            $ps = [powershell]::Create()
+            $ps.Runspace = $rs
+            $info = $ps.AddScript("Import-Module '$ModulePath'; Start-DxlTestFabric -ErrorAction Stop").Invoke() | Select-Object -First 1
+            $ps.Commands.Clear()
+            $null = $ps.AddScript('Remove-Module TieDxl').Invoke()
+            $ps.Dispose()
+            $folder = Split-Path $info.ConfigPath
+            Wait-Gone $folder $info.Port
+            $folder | Should -Not -Exist
+            Test-Listening $info.Port | Should -BeFalse
+            $info.Session.State | Should -Be 'Closed'
+        }
+        finally { $rs.Dispose() }
     }
 }
 

@@ -144,7 +144,7 @@ function Start-TieTestBroker {
     if ($Kind -eq 'Fabric') {
         $info = Start-DxlTestFabric -Name $Name -ErrorAction Stop
         # The simulator itself (for knobs such as Mode) is internal to the info object.
-        $fabric = [TieDxl.Commands.DxlTestFabricInfo].GetProperty('Fabric', [System.Reflection.BindingFlags]'NonPublic,Instance').GetValue($info)
+        $fabric = [TieDxl.DxlTestFabricInfo].GetProperty('Fabric', [System.Reflection.BindingFlags]'NonPublic,Instance').GetValue($info)
         $broker = [pscustomobject]@{
             Kind       = $Kind
             Info       = $info

@@ -41,7 +41,7 @@ Describe 'Certificates and first references on <Kind>' -ForEach @(@{ Kind = 'Fab
             $r = @(Get-TieCertificateReputation -Sha1 $Seed.Cert1Sha1 -PublicKeySha1 $Seed.Cert1PublicKeySha1 -ErrorAction Stop)
             $B.TieRequests - $requests | Should -Be 1
             $r.Count | Should -Be 1
-            $r[0] | Should -BeOfType [TieDxl.Output.TieCertificateReputation]
+            $r[0] | Should -BeOfType [TieDxl.TieCertificateReputation]
             $r[0].Sha1 | Should -BeExactly $Seed.Cert1Sha1
             $r[0].PublicKeySha1 | Should -BeExactly $Seed.Cert1PublicKeySha1
             $r[0].Gti | Should -Be 'KnownTrusted'
@@ -137,7 +137,7 @@ Describe 'Certificates and first references on <Kind>' -ForEach @(@{ Kind = 'Fab
             $requests = $B.TieRequests
             $r = Set-TieCertificateReputation -Sha1 $sha1 -PublicKeySha1 $pk -TrustLevel KnownMalicious -Comment pester -PassThru -Confirm:$false -ErrorAction Stop
             $B.TieRequests - $requests | Should -Be 1
-            $r | Should -BeOfType [TieDxl.Output.TieSetReputationResult]
+            $r | Should -BeOfType [TieDxl.TieSetReputationResult]
             $r.Status | Should -Be 'Sent'
             $r.Provider | Should -Be 'Enterprise'
             $r.TrustLevel | Should -Be 'KnownMalicious'
@@ -184,7 +184,7 @@ Describe 'Certificates and first references on <Kind>' -ForEach @(@{ Kind = 'Fab
         It 'lists the three systems that first saw notepad.exe' {
             $r = @(Get-TieFileFirstReference -Hash $Seed.NotepadSha256 -ErrorAction Stop -WarningVariable w)
             $r.Count | Should -Be 3
-            $r[0] | Should -BeOfType [TieDxl.Output.TieFirstReferenceRecord]
+            $r[0] | Should -BeOfType [TieDxl.TieFirstReferenceRecord]
             @($r.AgentGuid | Sort-Object) | Should -Be @($Seed.Agent1, $Seed.Agent2, $Seed.Agent3 | Sort-Object)
             ($r | Where-Object AgentGuid -EQ $Seed.Agent1).Date | Should -Be ([datetime]::new(2016, 10, 7, 20, 54, 52, [DateTimeKind]::Utc))
             ($r | Where-Object AgentGuid -EQ $Seed.Agent3).Date | Should -Be ([datetime]::new(2016, 11, 8, 17, 29, 32, [DateTimeKind]::Utc))

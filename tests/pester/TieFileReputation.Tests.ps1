@@ -48,7 +48,7 @@ Describe 'Get-TieFileReputation on <Kind>' -ForEach @(@{ Kind = 'Fabric' }, @{ K
         $before = $B.TieRequests
         $r = @($Seed.NotepadMd5, $Seed.EicarSha1, $Seed.UnknownSha256 | Get-TieFileReputation -ErrorAction Stop)
         $r.Count | Should -Be 3
-        $r[0] | Should -BeOfType [TieDxl.Output.TieFileReputation]
+        $r[0] | Should -BeOfType [TieDxl.TieFileReputation]
         $r[0].Md5 | Should -BeExactly $Seed.NotepadMd5
         $r[0].Sha1 | Should -BeNullOrEmpty
         $r[0].Sha256 | Should -BeNullOrEmpty

@@ -76,7 +76,7 @@ Describe 'Set-TieExternalReputation on <Kind>' -ForEach @(@{ Kind = 'Fabric' }, 
         $r = @(Set-TieExternalReputation -Md5 $Seed.NotepadMd5 -Sha1 $Seed.NotepadSha1 -Sha256 $Seed.NotepadSha256 -FileName notepad.exe `
                 -FileType PeExe -TrustLevel KnownMalicious -PassThru -Confirm:$false -ErrorAction Stop -WarningVariable w -WarningAction SilentlyContinue)
         $r.Count | Should -Be 1
-        $r[0] | Should -BeOfType [TieDxl.Output.TieSetReputationResult]
+        $r[0] | Should -BeOfType [TieDxl.TieSetReputationResult]
         $r[0].Status | Should -Be 'Skipped'
         $r[0].Provider | Should -Be 'External'
         $r[0].TrustLevel | Should -Be 'KnownMalicious'
@@ -312,7 +312,7 @@ Set-TieFileReputation -Sha256 $Hash -TrustLevel KnownMalicious -Confirm:$false -
         $requests = $B.TieRequests
         $r = $f | Set-TieFileReputation -TrustLevel KnownMalicious -Comment pester -PassThru -Confirm:$false -ErrorAction Stop
         $B.TieRequests - $requests | Should -Be 1
-        $r | Should -BeOfType [TieDxl.Output.TieSetReputationResult]
+        $r | Should -BeOfType [TieDxl.TieSetReputationResult]
         $r.Status | Should -Be 'Sent'
         $r.Provider | Should -Be 'Enterprise'
         $r.TrustLevel | Should -Be 'KnownMalicious'

@@ -5,7 +5,7 @@ using MessagePack;
 namespace TieDxl.Dxl.Messages;
 
 /// <summary>
-/// Encodes and decodes the DXL msgpack envelope (shared spec §2): a plain sequence of msgpack items,
+/// Encodes and decodes the DXL msgpack envelope: a plain sequence of msgpack items,
 /// old-spec string family only (fixstr/str16/str32, never str8 or bin) so the OpenDXL broker accepts it.
 /// </summary>
 public static class DxlEnvelope
@@ -50,7 +50,7 @@ public static class DxlEnvelope
         if (v < 0 || v > MaxEncodeVersion)
             throw new ArgumentOutOfRangeException(nameof(version), v, $"Envelope version must be 0..{MaxEncodeVersion}.");
 
-        // OldSpec: the broker rejects bin and the reference clients never write str8 (spec §2.1).
+        // OldSpec: the broker rejects bin and the reference clients never write str8.
         var w = new MessagePackWriter(output) { OldSpec = true };
         w.Write(v);
         w.Write((int)message.MessageType);
@@ -210,10 +210,10 @@ public static class DxlEnvelope
         if (version >= 3) m.SourceClientInstanceId = ReadStr(ref r, "source_client_instance_id");
         if (version >= 4 && m is DxlRequest r4)
         {
-            // Experimental flag (spec §2.8): a higher-version sender may omit it, so absence is not an error.
+            // Experimental flag: a higher-version sender may omit it, so absence is not an error.
             if (!r.End) r4.MultiService = ReadFlag(ref r);
         }
-        // Anything after the items this version defines is ignored (spec §2.3).
+        // Anything after the items this version defines is ignored.
         return m;
     }
 

@@ -10,7 +10,7 @@ public enum DxlMessageType
 }
 
 /// <summary>
-/// A DXL message: the fields of the msgpack envelope (see shared spec §2). The MQTT topic is not part of
+/// A DXL message: the fields of the msgpack envelope. The MQTT topic is not part of
 /// the envelope; <see cref="DestinationTopic"/> carries it beside the message.
 /// </summary>
 public abstract class DxlMessage

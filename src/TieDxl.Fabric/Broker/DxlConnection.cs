@@ -4,7 +4,7 @@ using System.Security.Cryptography.X509Certificates;
 
 namespace TieDxl.Fabric.Broker;
 
-/// <summary>What the broker knows about one client connection (spec §1.1).</summary>
+/// <summary>What the broker knows about one client connection.</summary>
 public sealed class DxlConnection
 {
     internal DxlConnection(X509Certificate2 certificate, IReadOnlyList<string> chainThumbprints, EndPoint? remoteEndPoint)

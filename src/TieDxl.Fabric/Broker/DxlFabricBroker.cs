@@ -13,7 +13,7 @@ namespace TieDxl.Fabric.Broker;
 /// An in-process DXL broker on MQTTnet.Server that behaves like the OpenDXL broker where a client can see it:
 /// mutual TLS with the fabric's CAs, source-id stamping (envelope version 3), the service registry, routing of
 /// each request to one service instance, the "unable to locate service" error, and client/broker id filters.
-/// Broker services (spec §5.4): service registry register/unregister/query, broker health, broker registry query,
+/// Broker services: service registry register/unregister/query, broker health, broker registry query,
 /// client registry query, subscription count (broker/subs) and topic query. Not simulated: bridges to other brokers,
 /// multi-tenancy, test mode and the 0x80000002 overload error.
 /// </summary>
@@ -196,7 +196,7 @@ public sealed class DxlFabricBroker : IAsyncDisposable
         Interlocked.Increment(ref _incoming);
         if (e.ClientId is null || !_connections.TryGetValue(e.ClientId, out var connection)) return Task.CompletedTask;
         var app = e.ApplicationMessage;
-        // Not a DXL envelope: the broker forwards the bytes untouched (spec §5.2).
+        // Not a DXL envelope: the broker forwards the bytes untouched.
         if (!DxlEnvelope.TryDecode(app.Payload, app.Topic, out var message) || message is null) return Task.CompletedTask;
 
         if (message.BrokerIds.Count > 0 && !Contains(message.BrokerIds, BrokerGuid))
@@ -212,12 +212,12 @@ public sealed class DxlFabricBroker : IAsyncDisposable
             case DxlRequest request:
                 return HandleRequestAsync(e, request, connection);
             case DxlErrorResponse error when error.Code == DxlErrorCodes.ServiceNotFound && !string.IsNullOrEmpty(error.ServiceId):
-                // A service that no longer hosts this id says so; the broker purges the registration (spec §3.5).
+                // A service that no longer hosts this id says so; the broker purges the registration.
                 Forward(e, message, message.ClientIds, null, null);
                 return UnregisterAndAnnounceAsync(error.ServiceId!, null);
             case DxlEvent ev:
                 var targets = ev.ClientIds;
-                // The delivered copy of an event has no client list (spec §3.10); the list only filters.
+                // The delivered copy of an event has no client list; the list only filters.
                 ev.ClientIds = new List<string>();
                 Forward(e, ev, targets, null, null);
                 return Task.CompletedTask;
@@ -244,7 +244,7 @@ public sealed class DxlFabricBroker : IAsyncDisposable
                 break;
             }
         }
-        // Non-overwriting insert, as the broker's (spec §2.6).
+        // Non-overwriting insert, as the broker's.
         if (!hasCerts && connection.DxlCerts.Length > 0)
         {
             if (other.IsReadOnly) message.OtherFields = other = new List<KeyValuePair<string, string>>(other);
@@ -285,7 +285,7 @@ public sealed class DxlFabricBroker : IAsyncDisposable
 
         if (!string.IsNullOrEmpty(request.ServiceId) && request.ClientIds.Count > 0 && request.BrokerIds.Count > 0)
         {
-            // Routing already decided by the sender (spec §3.8 step 1).
+            // Routing already decided by the sender.
             Forward(e, request, request.ClientIds, request, request.ServiceId);
             return;
         }
@@ -334,7 +334,7 @@ public sealed class DxlFabricBroker : IAsyncDisposable
     private async Task OnNotConsumedAsync(ApplicationMessageNotConsumedEventArgs e)
     {
         if (!_deliveries.TryGetValue(e.ApplicationMessage, out var delivery) || delivery.Request is null) return;
-        // A routed request that reached nobody: the instance is gone; purge it and tell the requester (spec §3.6).
+        // A routed request that reached nobody: the instance is gone; purge it and tell the requester.
         if (delivery.RoutedServiceGuid is { Length: > 0 } guid) await UnregisterAndAnnounceAsync(guid, null).ConfigureAwait(false);
         await SendServiceNotFoundAsync(delivery.Request).ConfigureAwait(false);
     }
@@ -388,7 +388,7 @@ public sealed class DxlFabricBroker : IAsyncDisposable
         {
             RequestMessageId = request.MessageId,
             ServiceId = request.ServiceId ?? "",
-            // int32 form, as the broker packs it (spec §2.7).
+            // int32 form, as the broker packs it.
             ErrorCode = unchecked((int)DxlErrorCodes.ServiceNotFound),
             ErrorMessage = DxlErrorCodes.ServiceNotFoundMessage,
         }, request);
@@ -440,7 +440,7 @@ public sealed class DxlFabricBroker : IAsyncDisposable
         if (removed is not null) await PublishEventAsync(UnregisterEventTopic, DxlServiceRegistry.GuidJson(removed.ServiceGuid)).ConfigureAwait(false);
     }
 
-    // ---- broker services (spec §3.7, §5.4) ----
+    // ---- broker services ----
 
     private async Task<bool> TryHandleBrokerServiceAsync(string topic, DxlRequest request, DxlConnection connection)
     {
@@ -466,7 +466,7 @@ public sealed class DxlFabricBroker : IAsyncDisposable
         }
         catch (JsonException)
         {
-            // The broker drops a request whose payload is not JSON, without an answer (spec §5.4).
+            // The broker drops a request whose payload is not JSON, without an answer.
             return true;
         }
         using (doc)

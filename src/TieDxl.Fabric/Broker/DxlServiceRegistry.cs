@@ -3,7 +3,7 @@ using System.Text.Json;
 
 namespace TieDxl.Fabric.Broker;
 
-/// <summary>One registered service instance (spec §3.7).</summary>
+/// <summary>One registered service instance.</summary>
 public sealed class DxlServiceRegistration
 {
     public required string ServiceGuid { get; init; }
@@ -142,7 +142,7 @@ internal sealed class DxlServiceRegistry
         }
     }
 
-    /// <summary>Next instance for a request topic: exact topic first, then trailing-# wildcards (spec §3.9).</summary>
+    /// <summary>Next instance for a request topic: exact topic first, then trailing-# wildcards.</summary>
     public DxlServiceRegistration? Pick(string topic)
     {
         var now = _time.GetUtcNow();
@@ -204,7 +204,7 @@ internal sealed class DxlServiceRegistry
         }
     }
 
-    /// <summary>Query answer (spec §5.4): {"services": {guid: record}} filtered by serviceGuid or serviceType.</summary>
+    /// <summary>Query answer: {"services": {guid: record}} filtered by serviceGuid or serviceType.</summary>
     public byte[] QueryJson(string? serviceGuid, string? serviceType)
     {
         var now = _time.GetUtcNow();
@@ -232,7 +232,7 @@ internal sealed class DxlServiceRegistry
 
     internal static byte[] WithNewline(ReadOnlySpan<byte> json)
     {
-        // Broker JSON payloads end with "\n" (spec §5.4).
+        // Broker JSON payloads end with "\n".
         var result = new byte[json.Length + 1];
         json.CopyTo(result);
         result[^1] = (byte)'\n';

@@ -50,7 +50,7 @@ public static class TieSimulatorSeed
 
     /// <summary>
     /// notepad.exe's signing certificate as named in its repchange events. The spec gives only truncated values of
-    /// the second fake's relationship, so these are the values of the spec's repchange example (§3.9).
+    /// the second fake's relationship, so these are the values of the OpenDXL repchange example.
     /// </summary>
     public const string NotepadCertSha1 = "ac1fd0922a4a2a6e5779acdd628747c28394b0b9";
     public const string NotepadCertPublicKeySha1 = "435dfd470f727437c7cb4f07cba1f9a1f4272656";
@@ -59,78 +59,17 @@ public static class TieSimulatorSeed
     public const string Agent2 = "{d48d3d1a-915e-11e6-323a-000c2992f5d9}";
     public const string Agent3 = "{68125cd6-a5d8-11e6-348e-000c29663178}";
 
-    /// <summary>The built-in seed: notepad.exe, EICAR, UNKNOWN_FILE, cert1 and the second fake's certificate.</summary>
-    public const string BuiltIn = """
+    /// <summary>
+    /// The built-in seed: notepad.exe, EICAR, UNKNOWN_FILE, cert1 and the second fake's certificate
+    /// (<c>BuiltInSeed.json</c>, embedded in the assembly).
+    /// </summary>
+    public static string BuiltIn => s_builtIn.Value;
+
+    private static readonly Lazy<string> s_builtIn = new(() =>
     {
-      "files": [
-        {
-          "name": "notepad.exe",
-          "hashes": { "md5": "f2c7bb8acc97f92e987a2d4087d021b1", "sha1": "7eb0139d2175739b3ccb0d1110067820be6abd29",
-                      "sha256": "142e1d688ef0568370c37187fd9f2351d7ddeda574f8bfa9b0fa4ef42db85aa2" },
-          "reputations": [
-            { "attributes": { "2120340": "2139160704" }, "createDate": 1451502875, "providerId": 1, "trustLevel": 99 },
-            { "attributes": { "2101652": "17", "2102165": "1451502875", "2111893": "21", "2114965": "0", "2139285": "72339069014638857" },
-              "createDate": 1451502875, "providerId": 3, "trustLevel": 0 }
-          ],
-          "agents": [
-            { "agentGuid": "{3a6f574a-3e6f-436d-acd4-bcde336b054d}", "date": 1475873692 },
-            { "agentGuid": "{d48d3d1a-915e-11e6-323a-000c2992f5d9}", "date": 1476316674 },
-            { "agentGuid": "{68125cd6-a5d8-11e6-348e-000c29663178}", "date": 1478626172 }
-          ],
-          "certificate": { "sha1": "ac1fd0922a4a2a6e5779acdd628747c28394b0b9", "publicKeySha1": "435dfd470f727437c7cb4f07cba1f9a1f4272656" }
-        },
-        {
-          "name": "EICAR",
-          "hashes": { "md5": "44d88612fea8a8f36de82e1278abb02f", "sha1": "3395856ce81f2b7382dee72602f798b642f14140",
-                      "sha256": "275a021bbfb6489e54d471899f7db9d1663fc695ec2fe2a2c4538aabf651fd0f" },
-          "reputations": [
-            { "attributes": { "2120340": "2139162632" }, "createDate": 1451504331, "providerId": 1, "trustLevel": 1 },
-            { "attributes": { "2101652": "11", "2102165": "1451504331", "2111893": "22", "2114965": "0", "2139285": "72339069014638857" },
-              "createDate": 1451504331, "providerId": 3, "trustLevel": 0 }
-          ],
-          "agents": []
-        },
-        {
-          "name": "UNKNOWN_FILE",
-          "hashes": { "md5": "586297d3bf63b478a2df61ef2579fd9e", "sha1": "a7c515a836f20e8589d1c68e06237904c3cec2ad",
-                      "sha256": "f0649a543e8fb682ec25a7dcc3b8fa7b86744e018ae4bc784be6c86cb46861ae" },
-          "reputations": [
-            { "attributes": { "2120340": "2139162632" }, "createDate": 1451504331, "providerId": 1, "trustLevel": 50 },
-            { "attributes": { "2101652": "11", "2102165": "1451504331", "2111893": "22", "2114965": "0", "2139285": "72339069014638857" },
-              "createDate": 1451504331, "providerId": 3, "trustLevel": 0 }
-          ],
-          "agents": []
-        }
-      ],
-      "certificates": [
-        {
-          "name": "cert1",
-          "sha1": "b5bb3823c60f4f3fda94decb5246edcfb126f0ad",
-          "publicKeySha1": "af55bf11d98375cbee961bd71c08f47bc1aa1937",
-          "reputations": [
-            { "attributes": { "2108821": "94", "2109077": "1454912619", "2117524": "0", "2120596": "0" }, "createDate": 1476318514, "providerId": 2, "trustLevel": 99 },
-            { "attributes": { "2109333": "12", "2109589": "1476318514", "2139285": "73183493944770750" }, "createDate": 1476318514, "providerId": 4, "trustLevel": 0 }
-          ],
-          "agents": [
-            { "agentGuid": "{3a6f574a-3e6f-436d-acd4-bcde336b054d}", "date": 1475873692 },
-            { "agentGuid": "{d48d3d1a-915e-11e6-323a-000c2992f5d9}", "date": 1476316674 },
-            { "agentGuid": "{68125cd6-a5d8-11e6-348e-000c29663178}", "date": 1478626172 }
-          ]
-        },
-        {
-          "name": "advanced-sample-cert",
-          "sha1": "6eae26db8c13182a7947982991b4321732cc3de2",
-          "publicKeySha1": "3b87a2d6f39770160364b79a152fcc73bae27adf",
-          "reputations": [
-            { "attributes": { "2108821": "94", "2109077": "1454912619", "2117524": "0", "2120596": "0" }, "createDate": 1476318514, "providerId": 2, "trustLevel": 99 },
-            { "attributes": { "2109333": "12", "2109589": "1476318514", "2139285": "73183493944770750" }, "createDate": 1476318514, "providerId": 4, "trustLevel": 0 }
-          ],
-          "agents": [
-            { "agentGuid": "{3a6f574a-3e6f-436d-acd4-bcde336b054d}", "date": 1475873692 },
-            { "agentGuid": "{68125cd6-a5d8-11e6-348e-000c29663178}", "date": 1478626172 }
-          ]
-        }
-      ]
-    }
-    """;
+        using var stream = typeof(TieSimulatorSeed).Assembly.GetManifestResourceStream("TieDxl.Fabric.Simulator.BuiltInSeed.json")
+            ?? throw new InvalidOperationException("The built-in TIE seed is missing from the assembly.");
+        using var reader = new StreamReader(stream);
+        return reader.ReadToEnd();
+    });
 }

@@ -178,10 +178,3 @@ internal static class ErrorCatalog
         e.InnerException is FileNotFoundException or DirectoryNotFoundException
         || (e.File is { Length: > 0 } f && !File.Exists(f) && !Directory.Exists(f));
 }
-
-/// <summary>The exception inside the module's own error records: its message is the record's message.</summary>
-public sealed class DxlCmdletException : Exception
-{
-    public DxlCmdletException(string message) : base(message) { }
-    public DxlCmdletException(string message, Exception inner) : base(message, inner) { }
-}

@@ -1,6 +1,6 @@
 using TieDxl.Tie;
 
-namespace TieDxl.Output;
+namespace TieDxl;
 
 /// <summary>Get-TieCertificateReputation's output: one object per certificate.</summary>
 public sealed class TieCertificateReputation

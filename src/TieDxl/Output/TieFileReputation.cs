@@ -1,6 +1,6 @@
 using TieDxl.Tie;
 
-namespace TieDxl.Output;
+namespace TieDxl;
 
 /// <summary>
 /// Get-TieFileReputation's output: one object per file with its hashes, every provider's verdict, and the
@@ -69,15 +69,4 @@ public sealed class TieFileReputation
 
     /// <summary>The TIE API result behind this object (hidden from formatting by being last and complex).</summary>
     internal FileReputationResult Result { get; }
-}
-
-/// <summary>How files and certificates are named in messages: the strongest hash, then the file name.</summary>
-internal static class TieTargets
-{
-    public static string Describe(TieHashes hashes, string? name)
-    {
-        var strongest = hashes.Strongest;
-        var hash = strongest is { } s ? $"{s.Key.ToString().ToUpperInvariant()}:{s.Value}" : "(no hash)";
-        return string.IsNullOrEmpty(name) ? hash : $"{hash} ({name})";
-    }
 }

@@ -1,6 +1,6 @@
 using TieDxl.Tie;
 
-namespace TieDxl.Output;
+namespace TieDxl;
 
 /// <summary>One system where a file or certificate was first seen (Get-TieFileFirstReference and the certificate variant).</summary>
 public sealed class TieFirstReferenceRecord

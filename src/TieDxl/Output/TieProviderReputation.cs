@@ -1,7 +1,7 @@
 using System.Collections.Specialized;
 using TieDxl.Tie;
 
-namespace TieDxl.Output;
+namespace TieDxl;
 
 /// <summary>What one provider (GTI, Enterprise, ATD, MWG, External...) says about a file or certificate.</summary>
 public sealed class TieProviderReputation

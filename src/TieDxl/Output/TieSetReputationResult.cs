@@ -1,14 +1,14 @@
 using TieDxl.Tie;
 
-namespace TieDxl.Output;
+namespace TieDxl;
 
 /// <summary>-PassThru output of the Set-Tie*Reputation cmdlets: what happened to one file or certificate.</summary>
 public sealed class TieSetReputationResult
 {
     /// <summary>The result of one change: which provider, the item (hashes, name, path) and the workflow's outcome.</summary>
-    internal TieSetReputationResult(string provider, TieHashes hashes, string? name, string? path, TrustLevel trustLevel, TieSetOutcome outcome)
+    internal TieSetReputationResult(TieReputationProvider provider, TieHashes hashes, string? name, string? path, TrustLevel trustLevel, TieSetOutcome outcome)
     {
-        Provider = provider;
+        Provider = provider.ToString();
         Name = name;
         Path = path;
         Md5 = hashes.Md5;

@@ -15,7 +15,7 @@ internal sealed record TieFileInput(TieHashes? Hashes, string? FilePath, string?
     public FileReputationResult? Known { get; init; }
 
     /// <summary>How ShouldProcess and error messages name this item.</summary>
-    public string Describe() => Hashes is { } h ? Output.TieTargets.Describe(h, Name) : DisplayPath ?? FilePath ?? Target?.ToString() ?? "(input)";
+    public string Describe() => Hashes is { } h ? TieTargets.Describe(h, Name) : DisplayPath ?? FilePath ?? Target?.ToString() ?? "(input)";
 }
 
 /// <summary>Why an input item cannot be used, with the error id and category it becomes.</summary>
@@ -44,7 +44,7 @@ internal static class TieFileInputResolver
                 return Problem(input!, PathIsDirectory, $"'{directory.FullName}' is a directory: pipe the files in it (Get-ChildItem -File -Recurse).", ErrorCategory.InvalidArgument);
             case IDictionary table:
                 return FromDictionary(table, input!);
-            case Output.TieFileReputation reputation:
+            case TieFileReputation reputation:
                 return new TieFileInput(reputation.Result.Hashes, null, reputation.Name, reputation.Path, input!) { Known = reputation.Result };
         }
 

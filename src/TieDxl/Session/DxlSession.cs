@@ -50,7 +50,7 @@ public sealed class DxlSession
         {
             if (_closed) return null;
             try { return Client.CurrentBroker?.ToString(); }
-            catch (Exception ex) when (ex is NotImplementedException or ObjectDisposedException) { return null; }
+            catch (ObjectDisposedException) { return null; }
         }
     }
 
@@ -60,7 +60,7 @@ public sealed class DxlSession
         get
         {
             try { return Client.ClientId; }
-            catch (Exception ex) when (ex is NotImplementedException or ObjectDisposedException) { return ""; }
+            catch (ObjectDisposedException) { return ""; }
         }
     }
 
@@ -71,7 +71,7 @@ public sealed class DxlSession
         {
             if (_closed) return DxlConnectionState.Closed;
             try { return Client.State; }
-            catch (Exception ex) when (ex is NotImplementedException or ObjectDisposedException) { return DxlConnectionState.Disconnected; }
+            catch (ObjectDisposedException) { return DxlConnectionState.Disconnected; }
         }
     }
 

@@ -2,8 +2,7 @@ using System.Management.Automation;
 using System.Security;
 using TieDxl.Fabric;
 
-// In TieDxl.Commands, where scripts already name it.
-namespace TieDxl.Commands;
+namespace TieDxl;
 
 /// <summary>What Start-DxlTestFabric started: where its config is, and the session connected to it.</summary>
 public sealed class DxlTestFabricInfo

@@ -132,7 +132,7 @@ public sealed class TieEndToEndTests(TieSimulatorFixture fx) : IClassFixture<Tie
     [Fact]
     public async Task SeedWorkflowSetExternalReputation()
     {
-        // §7: notepad already has a definitive reputation (GTI 99) → abort.
+        // The OpenDXL sample's rule: notepad already has a definitive reputation (GTI 99) → abort.
         Assert.True((await _tie.GetFileReputationAsync(Notepad)).HasDefinitiveNonExternalReputation);
 
         // A file nobody has a verdict on → send the External report, then see provider 15 in lookups.

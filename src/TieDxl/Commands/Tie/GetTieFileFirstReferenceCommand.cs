@@ -1,5 +1,4 @@
 using System.Management.Automation;
-using TieDxl.Output;
 using TieDxl.Pipeline;
 using TieDxl.Tie;
 
@@ -23,7 +22,7 @@ public sealed class GetTieFileFirstReferenceCommand : TieFileCmdletBase
         EnqueueFile(input, async (hashes, ct) =>
         {
             var references = await Tie.GetFileFirstReferencesAsync(hashes, limit, null, ct).ConfigureAwait(false);
-            return TieFirstReferenceRecord.Messages(references, Output.TieTargets.Describe(hashes, input.Name), input.Name);
+            return TieFirstReferenceRecord.Messages(references, TieTargets.Describe(hashes, input.Name), input.Name);
         });
     }
 }

@@ -1,5 +1,4 @@
 using System.Management.Automation;
-using TieDxl.Output;
 using TieDxl.Pipeline;
 
 namespace TieDxl.Commands.Tie;

@@ -3,15 +3,6 @@ using TieDxl.Tie;
 
 namespace TieDxl.Commands.Tie;
 
-public enum TieEventType
-{
-    FileReputationChange,
-    CertificateReputationChange,
-    Detection,
-    FirstInstance,
-    Prevalence,
-}
-
 /// <summary>
 /// Receive-TieEvent: streams TIE events (reputation changes, detections, first instances, prevalence) as typed
 /// objects until -Count events arrived, -TimeoutSec passed, or Ctrl+C. Events arrive on other threads and are

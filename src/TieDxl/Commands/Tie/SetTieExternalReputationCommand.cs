@@ -1,5 +1,4 @@
 using System.Management.Automation;
-using TieDxl.Output;
 using TieDxl.Pipeline;
 using TieDxl.Tie;
 
@@ -77,9 +76,9 @@ public sealed class SetTieExternalReputationCommand : TieFileCmdletBase
             var itemName = TieTargets.Describe(hashes, request.FileName);
             return PipelineMessage.Of(advice,
                 SetOutcomeMessage(outcome, input.Target, itemName, $"External reputation {request.TrustLevel} sent for {TieTargets.Describe(hashes, outcome.SentFileName)}."),
-                passThru ? new PipelineMessage.Output(new TieSetReputationResult("External", hashes, request.FileName, input.DisplayPath, request.TrustLevel, outcome)) : null);
+                passThru ? new PipelineMessage.Output(new TieSetReputationResult(TieReputationProvider.External, hashes, request.FileName, input.DisplayPath, request.TrustLevel, outcome)) : null);
         }, e => passThru
-            ? new PipelineMessage.Output(new TieSetReputationResult("External", input.Hashes ?? TieHashes.Empty, template.FileName, input.DisplayPath, template.TrustLevel, TieSetOutcome.Failed(e)))
+            ? new PipelineMessage.Output(new TieSetReputationResult(TieReputationProvider.External, input.Hashes ?? TieHashes.Empty, template.FileName, input.DisplayPath, template.TrustLevel, TieSetOutcome.Failed(e)))
             : null);
     }
 

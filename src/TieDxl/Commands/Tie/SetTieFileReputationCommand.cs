@@ -1,5 +1,4 @@
 using System.Management.Automation;
-using TieDxl.Output;
 using TieDxl.Pipeline;
 using TieDxl.Tie;
 
@@ -43,9 +42,9 @@ public sealed class SetTieFileReputationCommand : TieFileCmdletBase
             var itemName = TieTargets.Describe(hashes, template.FileName);
             return PipelineMessage.Of(
                 SetOutcomeMessage(outcome, input.Target, itemName, $"Enterprise reputation {template.TrustLevel} set for {itemName}."),
-                passThru ? new PipelineMessage.Output(new TieSetReputationResult("Enterprise", hashes, template.FileName, input.DisplayPath, template.TrustLevel, outcome)) : null);
+                passThru ? new PipelineMessage.Output(new TieSetReputationResult(TieReputationProvider.Enterprise, hashes, template.FileName, input.DisplayPath, template.TrustLevel, outcome)) : null);
         }, e => passThru
-            ? new PipelineMessage.Output(new TieSetReputationResult("Enterprise", input.Hashes ?? TieHashes.Empty, template.FileName, input.DisplayPath, template.TrustLevel, TieSetOutcome.Failed(e)))
+            ? new PipelineMessage.Output(new TieSetReputationResult(TieReputationProvider.Enterprise, input.Hashes ?? TieHashes.Empty, template.FileName, input.DisplayPath, template.TrustLevel, TieSetOutcome.Failed(e)))
             : null);
     }
 }

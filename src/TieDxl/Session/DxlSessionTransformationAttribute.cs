@@ -5,26 +5,6 @@ using TieDxl.Session;
 
 namespace TieDxl;
 
-/// <summary>Completes the names of the open sessions of the runspace (Get-DxlSession -Name, -Session).</summary>
-public sealed class DxlSessionNameCompleter : IArgumentCompleter
-{
-    public IEnumerable<CompletionResult> CompleteArgument(string commandName, string parameterName, string wordToComplete,
-        CommandAst commandAst, IDictionary fakeBoundParameters)
-    {
-        var word = (wordToComplete ?? "").Trim('\'', '"');
-        var pattern = WildcardPattern.Get(word + "*", WildcardOptions.IgnoreCase | WildcardOptions.CultureInvariant);
-        foreach (var s in SessionRegistry.Current.Snapshot().OrderBy(s => s.Name, StringComparer.OrdinalIgnoreCase))
-        {
-            if (!pattern.IsMatch(s.Name)) continue;
-            var text = NeedsQuotes(s.Name) ? "'" + s.Name.Replace("'", "''") + "'" : s.Name;
-            yield return new CompletionResult(text, s.Name, CompletionResultType.ParameterValue, s.ToString());
-        }
-    }
-
-    private static bool NeedsQuotes(string name) =>
-        name.Length == 0 || name.Any(c => char.IsWhiteSpace(c) || "'\"`$(){}[];,|&<>@#".Contains(c));
-}
-
 /// <summary>
 /// Lets <c>-Session</c> take a session object, or the name or id of an open session of the runspace
 /// (<c>-Session prod</c>). Anything else is left to the binder, which reports the type mismatch.

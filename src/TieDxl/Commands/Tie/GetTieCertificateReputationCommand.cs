@@ -1,0 +1,20 @@
+using System.Management.Automation;
+using TieDxl.Pipeline;
+using TieDxl.Tie;
+
+namespace TieDxl.Commands.Tie;
+
+/// <summary>Get-TieCertificateReputation: what GTI and the enterprise say about signing certificates.</summary>
+[Cmdlet(VerbsCommon.Get, "TieCertificateReputation", DefaultParameterSetName = TieCertificateCmdletBase.CertificateSet)]
+[OutputType(typeof(TieCertificateReputation))]
+public sealed class GetTieCertificateReputationCommand : TieCertificateCmdletBase
+{
+    private protected override string ProgressActivity => "Get-TieCertificateReputation";
+
+    private protected override void ProcessCertificate(TieCertificateId certificate, object target) =>
+        Enqueue(target, certificate.ToString(), async ct =>
+        {
+            var result = await Tie.GetCertificateReputationAsync(certificate.Sha1, certificate.PublicKeySha1, null, ct).ConfigureAwait(false);
+            return new PipelineMessage.Output(new TieCertificateReputation(result, certificate.Subject));
+        });
+}
