@@ -2,7 +2,6 @@ using System.Management.Automation;
 using System.Net;
 using System.Security;
 using TieDxl.Dxl.Provisioning;
-using TieDxl.Output;
 
 namespace TieDxl.Commands.Provisioning;
 

@@ -3,7 +3,6 @@ using System.Net;
 using System.Security;
 using TieDxl.Dxl.Config;
 using TieDxl.Dxl.Provisioning;
-using TieDxl.Output;
 using TieDxl.Session;
 
 namespace TieDxl.Commands.Provisioning;

@@ -1,6 +1,5 @@
 using System.Management.Automation;
 using TieDxl.Dxl.Provisioning;
-using TieDxl.Output;
 
 namespace TieDxl.Commands.Provisioning;
 
