@@ -182,3 +182,17 @@ Describe 'Update-DxlClientConfig' {
         $again.Applied | Should -BeFalse
     }
 }
+
+Describe 'Arguments that cannot work' {
+    It 'a server that is not host[:port] or a missing -EpoCaPath stop before ePO is asked' {
+        $e = { New-DxlClientConfig -EpoServer 'http://epo.example.test' -Credential $Fabric.ProvisioningCredential `
+                -CommonName bad -Path (Join-Path $TestDrive 'bad') -ErrorAction Stop } | Should -Throw -PassThru
+        $e.FullyQualifiedErrorId | Should -BeLike 'DxlProvisioningRefused,*'
+        $e.Exception.Message | Should -Match 'https only'
+
+        $e = { Update-DxlClientConfig -ConfigPath (Join-Path $TestDrive 'none.config') -EpoServer $Fabric.ProvisioningServer `
+                -Credential $Fabric.ProvisioningCredential -EpoCaPath (Join-Path $TestDrive 'missing-ca.crt') -ErrorAction Stop } | Should -Throw -PassThru
+        $e.FullyQualifiedErrorId | Should -BeLike 'DxlConfigFileNotFound,*'
+        Test-Path -LiteralPath (Join-Path $TestDrive 'bad') | Should -BeFalse
+    }
+}

@@ -27,15 +27,23 @@ public abstract class EpoCmdletBase : TieDxlCmdletBase
     {
         if (SkipCertificateCheck)
             WriteWarning($"-SkipCertificateCheck: ePO's TLS certificate is not checked; anyone between here and {server} can read the credentials and hand out a certificate.");
-        return new EpoClient(new EpoClientOptions
+        try
         {
-            Server = server,
-            Credential = new NetworkCredential(credential.UserName, credential.Password),
-            CaFilePath = EpoCaPath is null ? null : ResolvePath(EpoCaPath),
-            SkipCertificateCheck = SkipCertificateCheck,
-            Timeout = TimeSpan.FromSeconds(TimeoutSec),
-            Log = PostLog,
-        });
+            // A bad server name or an unreadable -EpoCaPath fails here, before anything is asked or written.
+            return new EpoClient(new EpoClientOptions
+            {
+                Server = server,
+                Credential = new NetworkCredential(credential.UserName, credential.Password),
+                CaFilePath = EpoCaPath is null ? null : ResolvePath(EpoCaPath),
+                SkipCertificateCheck = SkipCertificateCheck,
+                Timeout = TimeSpan.FromSeconds(TimeoutSec),
+                Log = PostLog,
+            });
+        }
+        catch (Exception ex) when (ex is not PipelineStoppedException)
+        {
+            throw ThrowDxlError(ex, EpoCaPath ?? server);
+        }
     }
 
     /// <summary>Runs an ePO call (or a provisioning step) on the pipeline thread; its failures stop the command.</summary>
