@@ -196,3 +196,40 @@ Describe 'Arguments that cannot work' {
         Test-Path -LiteralPath (Join-Path $TestDrive 'bad') | Should -BeFalse
     }
 }
+
+Describe 'New-DxlClientConfig from files exported in the ePO console' {
+    It 'checks and copies them into the layout, and the result connects' {
+        $source = New-Folder 'exported-source'
+        $made = New-DxlClientConfig -EpoServer $Fabric.ProvisioningServer -Credential $Fabric.ProvisioningCredential `
+            -EpoCaPath $Fabric.ProvisioningCaPath -CommonName exported -Path $source -ErrorAction Stop
+        $line = (Get-Content -LiteralPath $made.ConfigPath | Where-Object { $_ -match '^\{.*\} = ' }) -replace ' = ', '='
+        $brokerList = Join-Path $source 'brokerlist.properties'
+        Set-Content -LiteralPath $brokerList -Value "#Tue Dec 01 10:00:00 UTC 2026`n$line"
+        $target = Join-Path $TestDrive 'exported-target'
+
+        $r = New-DxlClientConfig -BrokerListPath $brokerList -CaBundlePath $made.CaBundlePath -CertificatePath $made.CertificatePath `
+            -PrivateKeyPath $made.PrivateKeyPath -Path $target -Connect -Name FromExport -ErrorAction Stop
+
+        $r.Brokers | Should -Be @("ssl://127.0.0.1:$($Fabric.Port)")
+        (Get-FileHash $r.PrivateKeyPath).Hash | Should -Be (Get-FileHash $made.PrivateKeyPath).Hash
+        (Get-TieFileReputation -Hash $Seed.NotepadMd5 -ErrorAction Stop).Gti | Should -Be 'KnownTrusted'
+        Disconnect-DxlFabric -Session FromExport
+    }
+
+    It 'a key that does not belong to the certificate writes nothing' {
+        $one = New-Folder 'export-one'
+        $two = New-Folder 'export-two'
+        $a = New-DxlClientConfig -EpoServer $Fabric.ProvisioningServer -Credential $Fabric.ProvisioningCredential `
+            -EpoCaPath $Fabric.ProvisioningCaPath -CommonName one -Path $one -ErrorAction Stop
+        $b = New-DxlCertificateRequest -CommonName two -Path $two
+        $brokerList = Join-Path $one 'brokerlist.properties'
+        Set-Content -LiteralPath $brokerList -Value '{b}={b};8883;broker.example.test'
+        $target = Join-Path $TestDrive 'export-mismatch'
+
+        $e = { New-DxlClientConfig -BrokerListPath $brokerList -CaBundlePath $a.CaBundlePath -CertificatePath $a.CertificatePath `
+                -PrivateKeyPath $b.PrivateKeyPath -Path $target -ErrorAction Stop } | Should -Throw -PassThru
+        $e.FullyQualifiedErrorId | Should -BeLike 'DxlConfigInvalid,*'
+        $e.Exception.Message | Should -Match 'does not match'
+        Test-Path -LiteralPath $target | Should -BeFalse
+    }
+}
