@@ -268,4 +268,27 @@ public sealed class ProvisionedTlsRefusalTests
         Assert.Contains("the broker's certificate was rejected", e.Message);
         Assert.Contains(files.CaBundlePath, e.Message);
     }
+
+    [Fact]
+    public async Task TestDxlFabricStepsNameTheFileOfTheSideThatRefused()
+    {
+        await using var fabric = await DxlTestFabric.StartAsync(new DxlTestFabricOptions { WithTieSimulator = false, WithProvisioningEndpoint = false });
+        using var foreign = DxlTestPki.Create(caName: "Not Imported CA");
+        using var wrongBundle = DxlTestPki.Create(caName: "Wrong Bundle CA");
+        using var brokerRefuses = new TempFolder();
+        using var clientRefuses = new TempFolder();
+        var refusedByBroker = WriteFolder(brokerRefuses, fabric, ca => ca, foreign);
+        var refusedByClient = WriteFolder(clientRefuses, fabric, _ => wrongBundle.Ca.CertificatePem(), fabric.Pki);
+
+        static async Task<string> FailedStep(string configPath) =>
+            (await DxlDiagnostics.RunAsync(() => DxlClientConfig.Load(configPath), null, null, TimeSpan.FromSeconds(5)))
+                .First(s => s.Status == DxlCheckStatus.Failed).Detail;
+
+        var brokerSide = await FailedStep(refusedByBroker.ConfigPath);
+        Assert.Contains("refused this client's certificate", brokerSide);
+        Assert.Contains(refusedByBroker.CertificatePath, brokerSide);
+        var clientSide = await FailedStep(refusedByClient.ConfigPath);
+        Assert.Contains("the broker's certificate was rejected", clientSide);
+        Assert.Contains(refusedByClient.CaBundlePath, clientSide);
+    }
 }
