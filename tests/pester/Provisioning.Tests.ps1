@@ -81,6 +81,27 @@ Describe 'From an empty folder to a lookup' {
     }
 }
 
+Describe 'An encrypted key' {
+    It '-KeyPassword encrypts it; -Connect and later Connect-DxlFabric -PrivateKeyPassword open it' {
+        $dir = New-Folder 'encrypted'
+        $pw = ConvertTo-SecureString 'Key-Pa55-For-Pester' -AsPlainText -Force
+        $text = Invoke-AllStreams {
+            $script:Encrypted = New-DxlClientConfig -EpoServer $Fabric.ProvisioningServer -Credential $Fabric.ProvisioningCredential `
+                -EpoCaPath $Fabric.ProvisioningCaPath -CommonName encrypted -KeyPassword $pw -Path $dir -Connect -Name EncryptedAtOnce -ErrorAction Stop
+        }
+        ($text -join "`n") | Should -Not -Match 'Key-Pa55-For-Pester'
+        Get-Content -LiteralPath $Encrypted.PrivateKeyPath -Raw | Should -Match '^-----BEGIN ENCRYPTED PRIVATE KEY-----'
+        Get-Content -LiteralPath $Encrypted.ConfigPath -Raw | Should -Not -Match 'Key-Pa55-For-Pester'
+        $Encrypted.Session.IsConnected | Should -BeTrue
+        Disconnect-DxlFabric -Session EncryptedAtOnce
+
+        { Connect-DxlFabric -ConfigPath $Encrypted.ConfigPath -Name NoPassword -ErrorAction Stop } | Should -Throw -ExpectedMessage '*encrypted*'
+        Connect-DxlFabric -ConfigPath $Encrypted.ConfigPath -PrivateKeyPassword $pw -Name EncryptedLater -ErrorAction Stop
+        (Get-TieFileReputation -Hash $Seed.NotepadSha256 -ErrorAction Stop).Gti | Should -Be 'KnownTrusted'
+        Disconnect-DxlFabric -Session EncryptedLater
+    }
+}
+
 Describe 'New-DxlClientConfig refusals' {
     It '-WhatIf writes nothing and asks ePO nothing' {
         $dir = Join-Path $TestDrive 'whatif'
