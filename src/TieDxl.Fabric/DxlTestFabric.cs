@@ -3,6 +3,7 @@ using TieDxl.Dxl.Client;
 using TieDxl.Dxl.Config;
 using TieDxl.Fabric.Broker;
 using TieDxl.Fabric.Pki;
+using TieDxl.Fabric.Provisioning;
 using TieDxl.Fabric.Simulator;
 
 namespace TieDxl.Fabric;
@@ -24,6 +25,9 @@ public sealed class DxlTestFabricOptions
 
     /// <summary>Added delay per simulated TIE request, standing in for a remote server.</summary>
     public TimeSpan ResponseDelay { get; set; }
+
+    /// <summary>Also serve the ePO-compatible provisioning endpoint (default) on a free loopback port.</summary>
+    public bool WithProvisioningEndpoint { get; set; } = true;
 
     public DxlLogSink? Log { get; set; }
 }
@@ -53,6 +57,10 @@ public sealed class DxlTestFabric : IAsyncDisposable
     public string ConfigPath => Files.ConfigPath;
     public int Port => Broker.Port;
     public TieSimulator? Simulator { get; private set; }
+
+    /// <summary>The ePO-compatible provisioning endpoint (null when turned off): its CA signs CSRs, it lists this broker.</summary>
+    public EpoProvisioningEndpoint? Provisioning { get; private set; }
+
     private DxlClient? _simulatorClient;
 
     public static async Task<DxlTestFabric> StartAsync(DxlTestFabricOptions? options = null, CancellationToken cancellationToken = default)
@@ -83,11 +91,14 @@ public sealed class DxlTestFabric : IAsyncDisposable
         }
 
         var fabric = new DxlTestFabric(pki, broker, files, ownsFolder);
-        if (options.WithTieSimulator)
+        if (options.WithTieSimulator || options.WithProvisioningEndpoint)
         {
             try
             {
-                await fabric.StartSimulatorAsync(options, cancellationToken).ConfigureAwait(false);
+                if (options.WithProvisioningEndpoint)
+                    fabric.Provisioning = new EpoProvisioningEndpoint(pki, new[] { fabric.ProvisionedBroker() });
+                if (options.WithTieSimulator)
+                    await fabric.StartSimulatorAsync(options, cancellationToken).ConfigureAwait(false);
             }
             catch
             {
@@ -112,11 +123,17 @@ public sealed class DxlTestFabric : IAsyncDisposable
         await Simulator.StartAsync(cancellationToken).ConfigureAwait(false);
     }
 
+    /// <summary>This broker as the provisioning endpoint lists it: a GUID id, as ePO names brokers.</summary>
+    public DxlBroker ProvisionedBroker() => new(BrokerGuid, "127.0.0.1", Port, "127.0.0.1");
+
+    private string BrokerGuid { get; } = "{" + Guid.NewGuid().ToString("D") + "}";
+
     /// <summary>A client config for this fabric (fresh client id each call).</summary>
     public DxlClientConfig NewClientConfig() => DxlClientConfig.Load(ConfigPath);
 
     public async ValueTask DisposeAsync()
     {
+        if (Provisioning is not null) await Provisioning.DisposeAsync().ConfigureAwait(false);
         if (Simulator is not null) await Simulator.DisposeAsync().ConfigureAwait(false);
         if (_simulatorClient is not null) await _simulatorClient.DisposeAsync().ConfigureAwait(false);
         await Broker.DisposeAsync().ConfigureAwait(false);

@@ -166,7 +166,8 @@ internal sealed class DxlConnector(DxlClientConfig config, IMqttClient mqtt, Dxl
         // certificate after the handshake and just closes (seen as reset, "not connected" or EOF).
         if (_brokerCertificateAccepted && !HasSocketError(e, SocketError.ConnectionRefused) && e is not AuthenticationException)
             return new DxlTlsException($"{where}: the broker accepted TLS but closed the connection before answering CONNECT. " +
-                                       "It most likely refused this client's certificate (untrusted issuer, revoked, expired, or none).", e);
+                                       "It most likely refused this client's certificate (untrusted issuer, revoked, expired, or none): " +
+                                       config.DescribeClientCertificateForRefusal() + ".", e);
 
         // Reset before the broker presented any certificate: the other end did not answer the TLS ClientHello as a TLS
         // server would (a plaintext MQTT listener resets on it).
@@ -187,7 +188,7 @@ internal sealed class DxlConnector(DxlClientConfig config, IMqttClient mqtt, Dxl
                         text.Contains("bad certificate", StringComparison.OrdinalIgnoreCase) || text.Contains("certificate required", StringComparison.OrdinalIgnoreCase) ||
                         text.Contains("alert", StringComparison.OrdinalIgnoreCase))
                         return new DxlTlsException($"{where}: the broker refused this client's certificate during the TLS handshake ({text}). " +
-                                                   "Check that the broker trusts the CA that issued it and that it is not revoked.", e);
+                                                   "Check " + config.DescribeClientCertificateForRefusal() + ", and that it is not revoked.", e);
                     return new DxlTlsException($"{where}: the TLS handshake failed: {text}", e);
                 case SocketException socket when socket.SocketErrorCode == SocketError.ConnectionRefused:
                     return new DxlConnectionException($"{where}: connection refused (nothing listens on port {broker.Port}).", e);

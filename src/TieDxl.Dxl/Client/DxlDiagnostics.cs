@@ -220,7 +220,8 @@ public static class DxlDiagnostics
             var text = e.InnerException?.Message ?? e.Message;
             throw new DxlTlsException(text.Contains("frame", StringComparison.OrdinalIgnoreCase)
                 ? "the port does not speak TLS (a plaintext MQTT port?)"
-                : $"the TLS handshake failed: {text}. If the broker's certificate was accepted, the broker refused this client's certificate.", e);
+                : $"the TLS handshake failed: {text}. If the broker's certificate was accepted, the broker refused this client's certificate: " +
+                  config.DescribeClientCertificateForRefusal() + ".", e);
         }
         var remote = tls.RemoteCertificate is { } rc ? new X509Certificate2(rc).Subject : "?";
         return $"{tls.SslProtocol} with {broker}; broker certificate {remote} is trusted by the configured CA bundle";

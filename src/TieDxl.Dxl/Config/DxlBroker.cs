@@ -124,5 +124,9 @@ public sealed record DxlBroker(string? Id, string Host, int Port, string? IpAddr
         return s.Trim();
     }
 
+    /// <summary>The value of this broker's config line: <c>id;port;host[;ip]</c> (<c>port;host[;ip]</c> without an id).</summary>
+    public string ToConfigValue() =>
+        (Id is null ? "" : Id + ";") + Port.ToString(CultureInfo.InvariantCulture) + ";" + Host + (IpAddress is null ? "" : ";" + IpAddress);
+
     public override string ToString() => $"{(IsWebSocket ? "wss" : "ssl")}://{(Host.Contains(':') ? $"[{Host}]" : Host)}:{Port}";
 }

@@ -70,6 +70,10 @@ public sealed class DxlClientConfig
     /// <summary>Reads an OpenDXL dxlclient.config. Throws <see cref="DxlConfigException"/> naming file, line or setting.</summary>
     public static DxlClientConfig Load(string path) => DxlConfigFileReader.Read(path);
 
+    /// <summary>Reads config text as if it were the file <paramref name="path"/> (relative paths resolve against its folder).</summary>
+    internal static DxlClientConfig Parse(string text, string path) =>
+        DxlConfigFileReader.Read(Path.GetFullPath(path), text.Replace("\r\n", "\n").Split('\n'));
+
     private readonly object _cacheLock = new();
     private (string Cert, string? Key, string? Password, X509Certificate2 Value)? _clientCertCache;
     private (string Path, X509Certificate2Collection Value)? _caCache;
@@ -129,6 +133,19 @@ public sealed class DxlClientConfig
         return new DxlServerCertificateValidator(roots, StrictHostNameCheck) { TrustedRootsSource = source };
     }
 
+    /// <summary>
+    /// The client certificate's file and issuer, for a message about a broker that refused it: the broker trusts
+    /// only client certificates whose issuer it knows (on an ePO fabric, a CA imported into ePO or ePO's own).
+    /// </summary>
+    internal string DescribeClientCertificateForRefusal()
+    {
+        var file = ClientCertificate is null && !string.IsNullOrWhiteSpace(CertFilePath) ? ResolvePath(CertFilePath) : "the client certificate";
+        string issuer;
+        try { issuer = GetClientCertificate().Issuer; }
+        catch (DxlConfigException) { return file; }
+        return $"{file} (issued by {issuer}); the broker must trust that issuer (on ePO: a CA imported into ePO, or a certificate provisioned by ePO)";
+    }
+
     public override string ToString() =>
         $"DxlClientConfig({ConfigFilePath ?? "in code"}; client id {ClientId}; brokers: {string.Join(", ", EffectiveBrokers)})";
 }
@@ -140,9 +157,9 @@ public sealed class DxlClientConfig
 /// </summary>
 internal static class DxlConfigFileReader
 {
-    private sealed record Entry(string Key, string Value, int Line);
+    internal sealed record Entry(string Key, string Value, int Line);
 
-    private sealed class Section
+    internal sealed class Section
     {
         public Section(string name, int line) { Name = name; Line = line; }
         public string Name { get; }
@@ -158,13 +175,20 @@ internal static class DxlConfigFileReader
         if (Directory.Exists(full)) throw new DxlConfigException("this is a folder, not a configuration file", full);
         if (!File.Exists(full)) throw new DxlConfigException("the configuration file does not exist", full);
 
-        string[] lines;
-        try { lines = File.ReadAllLines(full); }
+        return Read(full, ReadLines(full));
+    }
+
+    internal static string[] ReadLines(string full)
+    {
+        try { return File.ReadAllLines(full); }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             throw new DxlConfigException($"the configuration file cannot be read ({e.Message})", full, null, null, e);
         }
+    }
 
+    internal static DxlClientConfig Read(string full, string[] lines)
+    {
         var sections = Parse(full, lines);
         var config = new DxlClientConfig { ConfigFilePath = full };
         var dir = Path.GetDirectoryName(full)!;
@@ -264,7 +288,8 @@ internal static class DxlConfigFileReader
         throw new DxlConfigException($"'{e.Value}' is not {expected}", file, e.Line, e.Key);
     }
 
-    private static Dictionary<string, Section> Parse(string file, string[] lines)
+    /// <summary>Sections by name (case-insensitive), each with its header line and its entries' lines (1-based).</summary>
+    internal static Dictionary<string, Section> Parse(string file, string[] lines)
     {
         var sections = new Dictionary<string, Section>(StringComparer.OrdinalIgnoreCase);
         Section? current = null;

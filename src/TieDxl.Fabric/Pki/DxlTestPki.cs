@@ -281,11 +281,45 @@ public sealed class DxlTestPki : IDisposable
     {
         var key = NewKey(algorithm);
         var request = NewRequest(new X500DistinguishedName($"CN={Escape(commonName)}, O=TieDxl Test"), key);
+        AddLeafExtensions(request, key is RSA, ekuOid, san?.Build(false));
+        using var signed = SignWithCa(request, validity);
+        var withKey = key switch
+        {
+            RSA rsa => signed.CopyWithPrivateKey(rsa),
+            ECDsa ec => signed.CopyWithPrivateKey(ec),
+            _ => throw new InvalidOperationException(),
+        };
+        var result = new DxlTestCertificate(ForPlatform(withKey), key);
+        lock (_issued) _issued.Add(result);
+        return result;
+    }
+
+    /// <summary>
+    /// Signs a client's certificate signing request as ePO's CA does: the requested subject and key, CA:FALSE,
+    /// digitalSignature + keyEncipherment (RSA) or digitalSignature (EC), clientAuth, and the requested
+    /// subjectAltName if any. The request's signature must have been checked by whoever loaded it.
+    /// </summary>
+    public X509Certificate2 SignClientRequest(CertificateRequest request, DxlTestValidity validity = DxlTestValidity.Valid)
+    {
+        var san = request.CertificateExtensions.FirstOrDefault(e => e.Oid?.Value == "2.5.29.17");
+        request.CertificateExtensions.Clear();
+        AddLeafExtensions(request, request.PublicKey.Oid.Value == "1.2.840.113549.1.1.1", "1.3.6.1.5.5.7.3.2", san);
+        return SignWithCa(request, validity);
+    }
+
+    /// <summary>CA:FALSE, key usage for the key type (RSA also encrypts keys), the extended key usage, the SAN if any.</summary>
+    private static void AddLeafExtensions(CertificateRequest request, bool rsa, string ekuOid, X509Extension? san)
+    {
         request.CertificateExtensions.Add(new X509BasicConstraintsExtension(false, false, 0, true));
-        var usage = key is RSA ? X509KeyUsageFlags.DigitalSignature | X509KeyUsageFlags.KeyEncipherment : X509KeyUsageFlags.DigitalSignature;
+        var usage = rsa ? X509KeyUsageFlags.DigitalSignature | X509KeyUsageFlags.KeyEncipherment : X509KeyUsageFlags.DigitalSignature;
         request.CertificateExtensions.Add(new X509KeyUsageExtension(usage, true));
         request.CertificateExtensions.Add(new X509EnhancedKeyUsageExtension(new OidCollection { new Oid(ekuOid) }, false));
-        if (san is not null) request.CertificateExtensions.Add(san.Build(false));
+        if (san is not null) request.CertificateExtensions.Add(san);
+    }
+
+    /// <summary>Adds the key identifiers and signs with the CA key (whose type may differ from the request's).</summary>
+    private X509Certificate2 SignWithCa(CertificateRequest request, DxlTestValidity validity)
+    {
         request.CertificateExtensions.Add(new X509SubjectKeyIdentifierExtension(request.PublicKey, false));
         request.CertificateExtensions.Add(X509AuthorityKeyIdentifierExtension.CreateFromCertificate(Ca.Certificate, true, false));
 
@@ -300,23 +334,13 @@ public sealed class DxlTestPki : IDisposable
         RandomNumberGenerator.Fill(serial);
         serial[0] = (byte)((serial[0] & 0x7F) | 0x01);
 
-        // The generator overload: the issuer's key type may differ from the new certificate's.
         var generator = Ca.Key switch
         {
             RSA caRsa => X509SignatureGenerator.CreateForRSA(caRsa, RSASignaturePadding.Pkcs1),
             ECDsa caEc => X509SignatureGenerator.CreateForECDsa(caEc),
             _ => throw new InvalidOperationException(),
         };
-        using var signed = request.Create(Ca.Certificate.SubjectName, generator, from, to, serial);
-        var withKey = key switch
-        {
-            RSA rsa => signed.CopyWithPrivateKey(rsa),
-            ECDsa ec => signed.CopyWithPrivateKey(ec),
-            _ => throw new InvalidOperationException(),
-        };
-        var result = new DxlTestCertificate(ForPlatform(withKey), key);
-        lock (_issued) _issued.Add(result);
-        return result;
+        return request.Create(Ca.Certificate.SubjectName, generator, from, to, serial);
     }
 
     private static AsymmetricAlgorithm NewKey(DxlTestKeyAlgorithm algorithm) => algorithm switch

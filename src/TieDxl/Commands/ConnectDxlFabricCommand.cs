@@ -43,6 +43,7 @@ public sealed class ConnectDxlFabricCommand : TieDxlCmdletBase
     public string? PrivateKeyPath { get; set; }
 
     [Parameter(ParameterSetName = CertificateFileSet)]
+    [Parameter(ParameterSetName = ConfigFileSet)]
     public SecureString? PrivateKeyPassword { get; set; }
 
     [Parameter(ParameterSetName = CertificateSet, Mandatory = true)]
@@ -144,7 +145,10 @@ public sealed class ConnectDxlFabricCommand : TieDxlCmdletBase
 
         try
         {
-            return (DxlClientConfig.Load(full), full);
+            var config = DxlClientConfig.Load(full);
+            // An encrypted key's password stays out of the file (the reference clients have no setting for it).
+            if (PrivateKeyPassword is not null) config.PrivateKeyPassword = new NetworkCredential("", PrivateKeyPassword).Password;
+            return (config, full);
         }
         catch (Exception ex) when (ex is not PipelineStoppedException)
         {

@@ -94,6 +94,7 @@ public sealed class StartDxlTestFabricCommand : TieDxlCmdletBase
             ThrowError(ErrorCatalog.TestFabricRunning, ErrorCategory.ResourceExists, Name, "A test fabric was started in this runspace meanwhile.");
         }
         WriteVerbose($"Test fabric on {info.Broker}; session '{Name}' is now the default. Config: {info.ConfigPath}");
+        WriteVerbose($"Provisioning endpoint {info.ProvisioningUrl} (user {info.ProvisioningUser}, throwaway password in ProvisioningPassword; trust {info.ProvisioningCaPath}).");
         WriteObject(info);
     }
 }

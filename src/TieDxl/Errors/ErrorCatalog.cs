@@ -3,6 +3,7 @@ using System.Management.Automation;
 using System.Security.Cryptography;
 using TieDxl.Dxl;
 using TieDxl.Dxl.Messages;
+using TieDxl.Dxl.Provisioning;
 using TieDxl.Tie;
 
 namespace TieDxl.Errors;
@@ -46,6 +47,16 @@ internal static class ErrorCatalog
     public const string TestFabricRunning = "DxlTestFabricRunning";
     public const string SeedWithoutSimulator = "DxlSeedWithoutSimulator";
     public const string SeedFileNotFound = "DxlSeedFileNotFound";
+
+    // Provisioning: ePO and the files it leads to.
+    public const string EpoAuthenticationFailed = "EpoAuthenticationFailed";
+    public const string EpoPermissionDenied = "EpoPermissionDenied";
+    public const string EpoUnreachable = "EpoUnreachable";
+    public const string EpoTlsRejected = "EpoTlsRejected";
+    public const string EpoNotEpo = "EpoNotEpo";
+    public const string EpoCommandFailed = "EpoCommandFailed";
+    public const string EpoInvalidAnswer = "EpoInvalidAnswer";
+    public const string ProvisioningRefused = "DxlProvisioningRefused";
 
     // What TIE answered.
     public const string ReputationNotFound = "TieReputationNotFound";
@@ -124,6 +135,17 @@ internal static class ErrorCatalog
             DxlPayloadTooLargeException e => Create(PayloadTooLarge, ErrorCategory.LimitsExceeded, target, Named(e.Message), e),
             DxlEnvelopeException e => Create(InvalidMessage, ErrorCategory.InvalidData, target, Named(e.Message), e),
             DxlConnectionException e => Create(ConnectionFailed, ErrorCategory.ConnectionError, target, Named(e.Message), e),
+            EpoAuthenticationException e => Create(EpoAuthenticationFailed, ErrorCategory.AuthenticationError, target, Named(e.Message), e),
+            EpoPermissionException e => Create(EpoPermissionDenied, ErrorCategory.PermissionDenied, target, Named(e.Message), e,
+                "Give the ePO user the \"DXL Client Management\" permission set, or use an administrator."),
+            EpoUnreachableException e => Create(EpoUnreachable, ErrorCategory.ConnectionError, target, Named(e.Message), e,
+                "Check the host name and port (ePO's default is 8443), the firewall and HTTPS_PROXY."),
+            EpoTlsException e => Create(EpoTlsRejected, ErrorCategory.SecurityError, target, Named(e.Message), e,
+                "Pass the CA certificate that issued ePO's certificate with -EpoCaPath (or, knowing the risk, -SkipCertificateCheck)."),
+            EpoNotEpoException e => Create(EpoNotEpo, ErrorCategory.InvalidResult, target, Named(e.Message), e),
+            EpoCommandException e => Create(EpoCommandFailed, ErrorCategory.InvalidResult, target, Named(e.Message), e),
+            EpoAnswerException e => Create(EpoInvalidAnswer, ErrorCategory.InvalidData, target, Named(e.Message), e),
+            DxlProvisioningException e => Create(ProvisioningRefused, ErrorCategory.InvalidOperation, target, Named(e.Message), e),
             DxlException e => Create(DxlError, ErrorCategory.NotSpecified, target, Named(e.Message), e),
             TimeoutException e => Create(OperationTimeout, ErrorCategory.OperationTimeout, target, Named(e.Message), e),
             ArgumentException e when itemName is not null => Create(TieInvalidArgument, ErrorCategory.InvalidArgument, target, Named(e.Message), e),
