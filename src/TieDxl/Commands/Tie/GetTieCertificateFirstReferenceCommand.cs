@@ -18,7 +18,7 @@ public sealed class GetTieCertificateFirstReferenceCommand : TieCertificateCmdle
     private protected override void ProcessCertificate(TieCertificateId certificate, object target)
     {
         var limit = QueryLimit;
-        Enqueue(target, certificate.ToString(), async ct =>
+        Enqueue(target, certificate, async ct =>
         {
             var references = await Tie.GetCertificateFirstReferencesAsync(certificate.Sha1, certificate.PublicKeySha1, limit, null, ct).ConfigureAwait(false);
             return TieFirstReferenceRecord.Messages(references, certificate.ToString(), certificate.Subject);

@@ -12,7 +12,7 @@ public sealed class GetTieCertificateReputationCommand : TieCertificateCmdletBas
     private protected override string ProgressActivity => "Get-TieCertificateReputation";
 
     private protected override void ProcessCertificate(TieCertificateId certificate, object target) =>
-        Enqueue(target, certificate.ToString(), async ct =>
+        Enqueue(target, certificate, async ct =>
         {
             var result = await Tie.GetCertificateReputationAsync(certificate.Sha1, certificate.PublicKeySha1, null, ct).ConfigureAwait(false);
             return new PipelineMessage.Output(new TieCertificateReputation(result, certificate.Subject));

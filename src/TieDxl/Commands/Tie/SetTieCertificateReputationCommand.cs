@@ -28,7 +28,7 @@ public sealed class SetTieCertificateReputationCommand : TieCertificateCmdletBas
         PipelineMessage? Result(TieSetOutcome outcome) => passThru
             ? new PipelineMessage.Output(new TieSetReputationResult(TieReputationProvider.Enterprise, certificate.Hashes, certificate.Subject, null, request.TrustLevel, outcome))
             : null;
-        Enqueue(target, certificate.ToString(), async ct =>
+        Enqueue(target, certificate, async ct =>
         {
             var outcome = await Tie.SetEnterpriseReputationAsync(request, ct).ConfigureAwait(false);
             return PipelineMessage.Of(

@@ -55,11 +55,12 @@ public abstract class TieBulkCmdletBase : TieDxlCmdletBase
     }
 
     /// <summary>
-    /// Queues one item's work. An exception it throws becomes that item's error record (named by
-    /// <paramref name="itemName"/>, targeting <paramref name="target"/>), followed by what
+    /// Queues one item's work. An exception it throws becomes that item's error record (named after
+    /// <paramref name="item"/>, targeting <paramref name="target"/>), followed by what
     /// <paramref name="failureOutput"/> makes of it (the Set cmdlets' Failed result under -PassThru).
+    /// The item is named only when it failed: nothing is formatted per item on the pipeline thread.
     /// </summary>
-    private protected void Enqueue(object target, string itemName, Func<CancellationToken, Task<PipelineMessage>> work,
+    private protected void Enqueue(object target, object item, Func<CancellationToken, Task<PipelineMessage>> work,
         Func<Exception, PipelineMessage?>? failureOutput = null)
     {
         _queue!.Enqueue(async ct =>
@@ -74,11 +75,13 @@ public abstract class TieBulkCmdletBase : TieDxlCmdletBase
             }
             catch (Exception e)
             {
-                return PipelineMessage.Of(new PipelineMessage.Error(ErrorCatalog.FromException(e, target, itemName)), failureOutput?.Invoke(e));
+                return PipelineMessage.Of(new PipelineMessage.Error(ErrorCatalog.FromException(e, target, ItemName(item))), failureOutput?.Invoke(e));
             }
         });
         WriteFinished(untilEmpty: false);
     }
+
+    private static string ItemName(object item) => item is TieFileInput file ? file.Describe() : item.ToString() ?? "(input)";
 
     /// <summary>Writes an item that needs no request (for example a bad hash) in its place in the order.</summary>
     private protected void EnqueueMessage(PipelineMessage message)

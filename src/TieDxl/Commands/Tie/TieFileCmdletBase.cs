@@ -65,7 +65,7 @@ public abstract class TieFileCmdletBase : TieBulkCmdletBase
     /// </summary>
     private protected void EnqueueFile(TieFileInput input, Func<TieHashes, CancellationToken, Task<PipelineMessage>> work,
         Func<Exception, PipelineMessage?>? failureOutput = null) =>
-        Enqueue(input.Target, input.Describe(), async ct =>
+        Enqueue(input.Target, input, async ct =>
         {
             var hashes = input.Hashes ?? await TieFileHasher.HashAsync(input.FilePath!, ct).ConfigureAwait(false);
             return await work(hashes, ct).ConfigureAwait(false);
