@@ -87,7 +87,8 @@ public sealed class TieClient
     /// <summary>
     /// Reports an External reputation (provider 15): an event, no reply (TIE Server 3.0+, External provider enabled
     /// in policy, "TIE Server Set External Reputation" authorisation). NOT_SET (0) is accepted. Completes when the
-    /// event was handed to the connection; there is no confirmation from TIE — look the file up to verify.
+    /// event was handed to the connection; there is no confirmation from TIE — look the file up to verify. While the
+    /// client reconnects it waits for the connection up to <see cref="DefaultTimeout"/>.
     /// See <see cref="CheckExternalReport"/> for advice worth showing the user.
     /// </summary>
     public async Task SetExternalFileReputationAsync(TieHashes hashes, TrustLevel trustLevel, FileType fileType = FileType.None,
@@ -101,7 +102,8 @@ public sealed class TieClient
         var evt = new DxlEvent(TieTopics.ExternalFileReport, payload);
         try
         {
-            await Client.SendEventAsync(evt, cancellationToken).ConfigureAwait(false);
+            // Waits out a reconnect within the default timeout; re-published when the connection dropped mid-write.
+            await Client.SendEventAsync(evt, _timeout, cancellationToken).ConfigureAwait(false);
         }
         catch (DxlConnectionException ex)
         {
@@ -287,7 +289,9 @@ public sealed class TieClient
         var t = timeout ?? _timeout;
         if (t <= TimeSpan.Zero)
             throw new ArgumentOutOfRangeException(nameof(timeout), t, "The timeout must be positive.");
-        var request = new DxlRequest(topic, payload);
+        // Every TIE request is idempotent: lookups read, and the set requests set a value (twice equals once). So the
+        // DXL client may send one again when its answer was lost with a connection.
+        var request = new DxlRequest(topic, payload) { IsIdempotent = true };
         try
         {
             return await Client.RequestAsync(request, t, cancellationToken).ConfigureAwait(false);
