@@ -43,7 +43,7 @@ public sealed partial class DxlClient
         var settleRetries = 0;
         while (true)
         {
-            if (!_connectionGate.IsCompleted)
+            if (!_connectionGate.IsCompleted || (_livenessCheckRunning && HasBeenUnreachableFor(timeout)))
                 await WaitForConnectionAsync($"The request on '{topic}'", timeout, deadline, cancellationToken).ConfigureAwait(false);
             var pending = new PendingRequest(topic);
             // Registered before publishing: the response can arrive before PublishAsync returns. The same message id

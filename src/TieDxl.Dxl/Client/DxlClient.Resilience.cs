@@ -210,11 +210,17 @@ public sealed partial class DxlClient
             cancellationToken.ThrowIfCancellationRequested();
             var gate = _connectionGate;
             var state = State;
-            if (state == DxlConnectionState.Connected && _mqtt.IsConnected) return;
+            if (state == DxlConnectionState.Connected && _mqtt.IsConnected)
+            {
+                if (!(_livenessCheckRunning && HasBeenUnreachableFor(timeout))) return;
+                throw Unreachable($"{what} was not sent: the connection has been silent for longer than its {Seconds(timeout)} s timeout", state);
+            }
             if (state is not (DxlConnectionState.Connected or DxlConnectionState.Reconnecting))
                 throw new DxlConnectionException($"Not connected to a DXL broker ({state}): {what} was not sent.");
             var remaining = deadline - Environment.TickCount64;
             if (remaining <= 0) throw Unreachable($"{what} was not sent within {Seconds(timeout)} s", DxlConnectionState.Reconnecting);
+            if (HasBeenUnreachableFor(timeout))
+                throw Unreachable($"{what} was not sent: the fabric has been unreachable for longer than its {Seconds(timeout)} s timeout", DxlConnectionState.Reconnecting);
             if (gate.IsCompleted)
             {
                 // Connected by our state, but MQTTnet already saw the drop: its Disconnected handler is about to run.
@@ -230,6 +236,23 @@ public sealed partial class DxlClient
                 throw Unreachable($"{what} was not sent within {Seconds(timeout)} s", DxlConnectionState.Reconnecting);
             }
         }
+    }
+
+    /// <summary>
+    /// True when the fabric has been unreachable (reconnecting, or a silent connection under a liveness check) for at
+    /// least <paramref name="timeout"/>. Operations started then fail at once instead of each waiting out its whole
+    /// timeout in turn: a bulk run with a bounded number in flight would otherwise fail one timeout after another.
+    /// </summary>
+    private bool HasBeenUnreachableFor(TimeSpan timeout)
+    {
+        DateTimeOffset since;
+        lock (_stateLock)
+        {
+            if (_outage is { } outage) since = outage.Since;
+            else if (_livenessCheckRunning) since = TicksToTime(Volatile.Read(ref _lastReceivedTicks));
+            else return false;
+        }
+        return DateTimeOffset.UtcNow - since >= timeout;
     }
 
     /// <summary>True when an operation whose publish failed can wait for the reconnect and try again.</summary>
