@@ -169,6 +169,7 @@ public sealed partial class DxlClient
                 _outage = null;
             }
         }
+        Volatile.Write(ref _outageFailedTimeoutMs, 0);
         Interlocked.Increment(ref _reconnectCount);
         Volatile.Write(ref _reconnectedAtTicks, Environment.TickCount64);
         Volatile.Write(ref _lastReceivedTicks, Environment.TickCount64);
@@ -218,7 +219,11 @@ public sealed partial class DxlClient
             if (state is not (DxlConnectionState.Connected or DxlConnectionState.Reconnecting))
                 throw new DxlConnectionException($"Not connected to a DXL broker ({state}): {what} was not sent.");
             var remaining = deadline - Environment.TickCount64;
-            if (remaining <= 0) throw Unreachable($"{what} was not sent within {Seconds(timeout)} s", DxlConnectionState.Reconnecting);
+            if (remaining <= 0)
+            {
+                NoteRanOutOfTime(timeout);
+                throw Unreachable($"{what} was not sent within {Seconds(timeout)} s", DxlConnectionState.Reconnecting);
+            }
             if (HasBeenUnreachableFor(timeout))
                 throw Unreachable($"{what} was not sent: the fabric has been unreachable for longer than its {Seconds(timeout)} s timeout", DxlConnectionState.Reconnecting);
             if (gate.IsCompleted)
@@ -233,6 +238,7 @@ public sealed partial class DxlClient
             }
             catch (TimeoutException)
             {
+                NoteRanOutOfTime(timeout);
                 throw Unreachable($"{what} was not sent within {Seconds(timeout)} s", DxlConnectionState.Reconnecting);
             }
         }
@@ -252,7 +258,20 @@ public sealed partial class DxlClient
             else if (_livenessCheckRunning) since = TicksToTime(Volatile.Read(ref _lastReceivedTicks));
             else return false;
         }
-        return DateTimeOffset.UtcNow - since >= timeout;
+        // Also when an operation with at least this timeout already ran out of time in this outage: the next wave of a
+        // bounded pipeline starts just short of "unreachable for a whole timeout" and would otherwise wait it out again.
+        return DateTimeOffset.UtcNow - since >= timeout ||
+               (long)timeout.TotalMilliseconds <= Volatile.Read(ref _outageFailedTimeoutMs);
+    }
+
+    // The longest timeout that ran out because the fabric was unreachable, since the connection was last healthy (0: none).
+    private long _outageFailedTimeoutMs;
+
+    private void NoteRanOutOfTime(TimeSpan timeout)
+    {
+        var ms = (long)timeout.TotalMilliseconds;
+        long seen;
+        while ((seen = Volatile.Read(ref _outageFailedTimeoutMs)) < ms && Interlocked.CompareExchange(ref _outageFailedTimeoutMs, ms, seen) != seen) { }
     }
 
     /// <summary>True when an operation whose publish failed can wait for the reconnect and try again.</summary>
@@ -292,7 +311,10 @@ public sealed partial class DxlClient
     {
         // The check only runs when the line has been quiet while answers were overdue.
         if (_livenessCheckRunning)
+        {
+            NoteRanOutOfTime(timeout);
             return Unreachable($"No response to the request on '{topic}' (message {messageId}) within {Seconds(timeout)} s", DxlConnectionState.Connected);
+        }
         return new DxlTimeoutException(topic, messageId, timeout);
     }
 
@@ -329,6 +351,7 @@ public sealed partial class DxlClient
             if (await IsAliveAsync(timings.LivenessCheckTimeout).ConfigureAwait(false))
             {
                 Volatile.Write(ref _lastReceivedTicks, Environment.TickCount64);
+                Volatile.Write(ref _outageFailedTimeoutMs, 0);
                 continue;
             }
             if (_lifetime.IsCancellationRequested || CurrentBroker != broker) continue;
