@@ -167,8 +167,9 @@ public sealed partial class DxlClient
     /// <summary>
     /// Publishes an event, riding through a reconnect: while the client reconnects it waits for the connection (at most
     /// <paramref name="timeout"/>), and when the connection drops before the write completed it publishes again after
-    /// the reconnect. Completes only once the bytes were written to a connection. The fabric does not acknowledge
-    /// events: a subscriber may receive a re-published event twice.
+    /// the reconnect. Completes only once the broker has read the event (an MQTT ping sent after it was answered; one
+    /// ping confirms every event written before it). The fabric does not acknowledge events: a subscriber may receive
+    /// a re-published event twice.
     /// </summary>
     public async Task SendEventAsync(DxlEvent dxlEvent, TimeSpan timeout, CancellationToken cancellationToken = default)
     {
@@ -182,12 +183,79 @@ public sealed partial class DxlClient
             try
             {
                 await PublishAsync(dxlEvent, cancellationToken).ConfigureAwait(false);
-                return;
+                // Written is not yet read: bytes in a socket buffer die with a broker that crashes now. The broker
+                // answers a ping only after it has handled everything sent before it, so the answer confirms the event.
+                if (await ConfirmWrittenAsync().WaitAsync(cancellationToken).ConfigureAwait(false)) return;
             }
             catch (DxlConnectionException) when (CanWaitForReconnect(deadline))
             {
-                // Not written: publish it on the next connection.
             }
+            if (!CanWaitForReconnect(deadline))
+                throw Unreachable($"The event for '{dxlEvent.DestinationTopic}' was not confirmed by the broker within {Seconds(timeout)} s", State);
+            // Not written, or not confirmed: publish it again on the next connection (a subscriber may see it twice).
+            await Task.Delay(20, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    private readonly object _confirmLock = new();
+    private TaskCompletionSource<bool>? _openConfirmation;
+    private bool _confirming;
+
+    /// <summary>
+    /// True once the broker answered a ping written after everything written so far; false when the connection failed
+    /// first or the answer took longer than the liveness timeout. Callers share pings: one in flight at a time.
+    /// </summary>
+    private Task<bool> ConfirmWrittenAsync()
+    {
+        lock (_confirmLock)
+        {
+            _openConfirmation ??= new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);
+            var task = _openConfirmation.Task;
+            if (!_confirming)
+            {
+                _confirming = true;
+                _ = Task.Run(RunConfirmationsAsync);
+            }
+            return task;
+        }
+    }
+
+    private async Task RunConfirmationsAsync()
+    {
+        while (true)
+        {
+            TaskCompletionSource<bool> batch;
+            lock (_confirmLock)
+            {
+                if (_openConfirmation is null)
+                {
+                    _confirming = false;
+                    return;
+                }
+                batch = _openConfirmation;
+                _openConfirmation = null;
+            }
+            var confirmed = false;
+            try
+            {
+                var ping = _mqtt.PingAsync(CancellationToken.None);
+                try
+                {
+                    await ping.WaitAsync(Timings.LivenessCheckTimeout).ConfigureAwait(false);
+                    confirmed = true;
+                }
+                finally
+                {
+                    if (!confirmed)
+                        _ = ping.ContinueWith(static t => _ = t.Exception, CancellationToken.None,
+                            TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+                }
+            }
+            catch (Exception e)
+            {
+                _log(DxlLogLevel.Debug, $"DXL client {ClientId}: events not confirmed by the broker: {e.Message}");
+            }
+            batch.TrySetResult(confirmed);
         }
     }
 

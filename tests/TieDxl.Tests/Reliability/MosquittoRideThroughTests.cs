@@ -10,14 +10,67 @@ namespace TieDxl.Tests.Reliability;
 public sealed class MosquittoRideThroughTests(ITestOutputHelper output) : IAsyncLifetime
 {
     private readonly MosquittoEnvironment _env = new();
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, int> _reportsReceived = new();
     private DxlClient _service = null!;
     private TieSimulator _simulator = null!;
 
     public async Task InitializeAsync()
     {
         _service = await _env.ConnectAsync();
-        _simulator = new TieSimulator(_service);
+        _simulator = new TieSimulator(_service, new TieSimulatorOptions { PublishReputationChanges = false });
+        _simulator.ExternalReportApplied += (_, item) => _reportsReceived.AddOrUpdate(item.Hashes.ToString(), 1, (_, n) => n + 1);
         await _simulator.StartAsync();
+    }
+
+    [Fact]
+    public async Task ExternalReportsAcrossABrokerRestartAreEachSentAndReceivedOrFailed()
+    {
+        await using var client = await _env.ConnectAsync();
+        var tie = new TieClient(client) { DefaultTimeout = TimeSpan.FromSeconds(20) };
+        var files = BulkRun.NewFiles(3_000);
+        var sent = new System.Collections.Concurrent.ConcurrentBag<string>();
+        var failed = new System.Collections.Concurrent.ConcurrentBag<(string File, Exception Error)>();
+        var completed = 0;
+        var publishing = Task.Run(async () =>
+        {
+            using var throttle = new SemaphoreSlim(16);
+            var tasks = files.Select(async (file, i) =>
+            {
+                await throttle.WaitAsync();
+                try
+                {
+                    await tie.SetExternalFileReputationAsync(file, TrustLevel.MightBeTrusted, FileType.PeExe, $"report-{i}.exe");
+                    sent.Add(file.ToString());
+                }
+                catch (Exception e)
+                {
+                    failed.Add((file.ToString(), e));
+                }
+                finally
+                {
+                    Interlocked.Increment(ref completed);
+                    throttle.Release();
+                }
+            }).ToArray();
+            await Task.WhenAll(tasks);
+        });
+        Assert.True(await Poll.UntilAsync(() => Volatile.Read(ref completed) >= 500, TimeSpan.FromSeconds(60)), "the reports did not get going");
+
+        var completedAtKill = Volatile.Read(ref completed);
+        _env.Broker.Kill();
+        await Task.Delay(TimeSpan.FromSeconds(3));
+        _env.Broker.Start();
+        await publishing.WaitAsync(TimeSpan.FromSeconds(120));
+        // Events have no answer: give the last ones a moment to arrive.
+        await Poll.UntilAsync(() => sent.All(_reportsReceived.ContainsKey), TimeSpan.FromSeconds(20));
+
+        var lost = sent.Where(f => !_reportsReceived.ContainsKey(f)).ToArray();
+        var order = files.Select((f, i) => (f.ToString(), i)).ToDictionary(p => p.Item1, p => p.i);
+        if (lost.Length > 0) output.WriteLine($"lost (input index): {string.Join(",", lost.Select(f => order[f]).Order().Take(40))}; {completedAtKill} done at the kill");
+        var duplicates = _reportsReceived.Values.Count(n => n > 1);
+        output.WriteLine($"3,000 External reports, 16 in flight, restart 3 s: {sent.Count} sent, {failed.Count} failed, {lost.Length} sent but not received, {duplicates} received twice or more");
+        Assert.Equal(3_000, sent.Count + failed.Count);
+        Assert.True(lost.Length == 0, $"{lost.Length} report(s) counted Sent were never received");
     }
 
     public async Task DisposeAsync()
