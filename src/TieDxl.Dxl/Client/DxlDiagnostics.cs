@@ -213,7 +213,7 @@ public static class DxlDiagnostics
         if (unserved.Count > 0)
             return (DxlCheckStatus.Warning, $"{what}: {topics.Count - unserved.Count} of {topics.Count} topics are served ({names}); no service serves {string.Join(", ", unserved)}");
         var other = expectedType is not null && serving.All(s => s.ServiceType != expectedType) ? $" (registered under another service type than {expectedType})" : "";
-        return (DxlCheckStatus.Passed, $"all {topics.Count} topics of {what} are served by {names}{other}");
+        return (DxlCheckStatus.Passed, $"all {topics.Count} topics of {what} are served by {serving.Count} instance(s): {names}{other}");
     }
 
     /// <summary>A registered service instance, from the broker's service-registry answer.</summary>
