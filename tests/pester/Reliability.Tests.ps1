@@ -63,7 +63,7 @@ AfterAll {
 }
 
 Describe 'A broker restart in the middle of a 10,000-hash pipeline' {
-    It 'gives every input exactly one output or one error, hangs nowhere, and reconnects by itself' {
+    It 'rides through: every input gives its result, in input order, with no error, and the session reconnects by itself' {
         $hashes = 1..10000 | ForEach-Object { '{0:x32}' -f $_ }
         $before = $Simulator.RequestCount
         # Kill the broker once the run is well under way, restart it a second later (from another thread).
@@ -84,16 +84,12 @@ Describe 'A broker restart in the middle of a 10,000-hash pipeline' {
         $killer | Remove-Job -Force
 
         $note | Should -Match 'killed after'
-        ($out.Count + $failed.Count) | Should -Be 10000
-        $failed.Count | Should -BeGreaterThan 0 -Because 'the outage hit requests in flight'
-        $out.Count | Should -BeGreaterThan 2000
-        # In order and one each: the outputs are a subsequence of the inputs.
-        $outMd5 = $out.Md5
-        $positions = $outMd5 | ForEach-Object { [array]::IndexOf($hashes, $_) }
-        ($positions | Sort-Object) -join ',' | Should -Be ($positions -join ',')
-        ($outMd5 | Select-Object -Unique).Count | Should -Be $out.Count
-        $failed.FullyQualifiedErrorId | Select-Object -Unique | ForEach-Object { $_ | Should -Match '^(TieConnectionLost|TieRequestTimeout|TieServiceUnavailable),' }
+        $failed.Count | Should -Be 0 -Because "requests wait out the reconnect and are sent again ($($failed | Select-Object -First 1))"
+        $out.Count | Should -Be 10000
+        # In input order, one each.
+        ($out.Md5 -join ',') | Should -Be ($hashes -join ',')
         $watch.Elapsed.TotalSeconds | Should -BeLessThan 120
+        (Get-DxlSession -Name reliability).ReconnectCount | Should -BeGreaterOrEqual 1
 
         # Back by itself: the session and the simulator reconnected.
         $deadline = [DateTime]::UtcNow.AddSeconds(30)
@@ -170,7 +166,8 @@ Describe 'An External report that cannot be published' {
         $session = Connect-DxlFabric -ConfigPath $Files.ConfigPath -Name doomed -PassThru
         try {
             Stop-Broker
-            $r = ('{0:x64}' -f 77) | Set-TieExternalReputation -TrustLevel MightBeTrusted -FileName x.exe -Force -Confirm:$false -PassThru `
+            # It waits for the connection within its timeout, then fails: never Sent.
+            $r = ('{0:x64}' -f 77) | Set-TieExternalReputation -TrustLevel MightBeTrusted -FileName x.exe -Force -Confirm:$false -PassThru -TimeoutSec 3 `
                 -Session $session -ErrorVariable failed -ErrorAction SilentlyContinue -WarningAction SilentlyContinue
             $r.Status | Should -Be 'Failed'
             $r.Reason | Should -Match 'not sent'
