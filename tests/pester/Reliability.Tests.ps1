@@ -208,3 +208,41 @@ Describe 'Secrets' {
         $all | Should -Not -Match 'BEGIN (ENCRYPTED )?PRIVATE KEY'
     }
 }
+
+# Last: it connects and disconnects a session of its own, which leaves no default session behind.
+Describe 'A listener across a broker restart' {
+    It 'streams on after the reconnect and warns once with the window in which events were missed' {
+        $topic = "/tiedxl/test/listener-restart/$(Get-Random)"
+        $listener = Connect-DxlFabric -ConfigPath $Files.ConfigPath -Name listener -PassThru -TimeoutSec 30
+        try {
+            # From another thread: restart the broker once the listener is subscribed, then publish until it is received.
+            $restarter = Start-ThreadJob -ArgumentList $SimClient, $listener, $PidFile, $Mosquitto, $Conf, $topic -ScriptBlock {
+                param($simClient, $listener, $pidFile, $exe, $conf, $topic)
+                Start-Sleep -Milliseconds 500
+                Stop-Process -Id ([int](Get-Content $pidFile)) -Force
+                Start-Sleep -Seconds 1
+                & $exe -c $conf -d 2>$null
+                $deadline = [DateTime]::UtcNow.AddSeconds(30)
+                while ($listener.ReconnectCount -lt 1 -and [DateTime]::UtcNow -lt $deadline) { Start-Sleep -Milliseconds 50 }
+                while ([DateTime]::UtcNow -lt $deadline) {
+                    try {
+                        $evt = [TieDxl.Dxl.Messages.DxlEvent]::new($topic, [System.Text.Encoding]::UTF8.GetBytes('after'))
+                        $simClient.SendEventAsync($evt, [System.Threading.CancellationToken]::None).GetAwaiter().GetResult()
+                    }
+                    catch { }
+                    Start-Sleep -Milliseconds 200
+                }
+            }
+            $got = @(Receive-DxlEvent -Topic $topic -Count 1 -TimeoutSec 40 -Session $listener -WarningVariable w -WarningAction SilentlyContinue)
+            $restarter | Stop-Job -PassThru | Remove-Job -Force
+
+            $got.Count | Should -Be 1 -Because 'events published after the reconnect arrive'
+            $windows = @($w | Where-Object { "$_" -match 'events published in that window were not received' })
+            $windows.Count | Should -Be 1
+            "$($windows[0])" | Should -Match 'down from \d\d:\d\d:\d\d to \d\d:\d\d:\d\d UTC'
+            $listener.ReconnectCount | Should -Be 1
+            $listener.LastOutage.Duration.TotalSeconds | Should -BeGreaterThan 0.5
+        }
+        finally { $listener | Disconnect-DxlFabric -ErrorAction SilentlyContinue }
+    }
+}
