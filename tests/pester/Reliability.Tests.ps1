@@ -78,7 +78,9 @@ Describe 'A broker restart in the middle of a 10,000-hash pipeline' {
         }
 
         $watch = [System.Diagnostics.Stopwatch]::StartNew()
-        $out = @($hashes | Get-TieFileReputation -ThrottleLimit 64 -TimeoutSec 10 -ErrorVariable failed -ErrorAction SilentlyContinue)
+        $all = @($hashes | Get-TieFileReputation -ThrottleLimit 64 -TimeoutSec 10 -ErrorVariable failed -ErrorAction SilentlyContinue -Verbose 4>&1)
+        $verbose = @($all | Where-Object { $_ -is [System.Management.Automation.VerboseRecord] })
+        $out = @($all | Where-Object { $_ -isnot [System.Management.Automation.VerboseRecord] })
         $watch.Stop()
         $note = $killer | Wait-Job -Timeout 60 | Receive-Job
         $killer | Remove-Job -Force
@@ -90,6 +92,7 @@ Describe 'A broker restart in the middle of a 10,000-hash pipeline' {
         ($out.Md5 -join ',') | Should -Be ($hashes -join ',')
         $watch.Elapsed.TotalSeconds | Should -BeLessThan 120
         (Get-DxlSession -Name reliability).ReconnectCount | Should -BeGreaterOrEqual 1
+        @($verbose | Where-Object Message -Match 'waited for the DXL fabric 1 time').Count | Should -Be 1
 
         # Back by itself: the session and the simulator reconnected.
         $deadline = [DateTime]::UtcNow.AddSeconds(30)

@@ -59,7 +59,10 @@ public abstract class TieBulkCmdletBase : TieDxlCmdletBase
         Tie = new TieClient(ActiveSession.Client) { DefaultTimeout = Timeout };
         _queue = new OrderedWorkQueue<ItemOutcome>(ThrottleLimit, CancellationToken);
         _logAttachment = ActiveSession.AttachLog(PostLog);
+        _reconnectsAtStart = ActiveSession.ReconnectCount;
     }
+
+    private int _reconnectsAtStart;
 
     /// <summary>
     /// Queues one item's work; an exception it throws becomes that item's error record, plus the output
@@ -99,6 +102,12 @@ public abstract class TieBulkCmdletBase : TieDxlCmdletBase
             "{0}: {1} item(s), {2} failed, in {3:0.###} s ({4:0} per second); latency p50 {5:0.###} ms, p99 {6:0.###} ms, throttle {7}.",
             ProgressActivity, _done, _failed, _clock.Elapsed.TotalSeconds, _done / Math.Max(0.001, _clock.Elapsed.TotalSeconds),
             latency.Percentile(0.50).TotalMilliseconds, latency.Percentile(0.99).TotalMilliseconds, ThrottleLimit));
+        var reconnects = ActiveSession.ReconnectCount - _reconnectsAtStart;
+        if (reconnects > 0 && ActiveSession.LastOutage is { } outage)
+            WriteVerbose(string.Format(System.Globalization.CultureInfo.InvariantCulture,
+                "{0}: the run waited for the DXL fabric {1} time(s); the last outage was from {2:HH:mm:ss} to {3:HH:mm:ss} UTC ({4:0.#} s; {5}), now on {6}.",
+                ProgressActivity, reconnects, outage.DisconnectedAt.UtcDateTime, outage.ReconnectedAt.UtcDateTime, outage.Duration.TotalSeconds,
+                outage.Reason, outage.ReconnectedBroker));
     }
 
     private void WriteReady(IEnumerable<ItemOutcome> outcomes)
