@@ -41,10 +41,12 @@ public sealed partial class DxlClient
         var deadline = Environment.TickCount64 + (long)Math.Ceiling(timeout.TotalMilliseconds);
         var resendsAfterLoss = 0;
         var settleRetries = 0;
+        var publishFailed = false;
         while (true)
         {
-            if (!_connectionGate.IsCompleted || (_livenessCheckRunning && HasBeenUnreachableFor(timeout)))
+            if (publishFailed || !_connectionGate.IsCompleted || (_livenessCheckRunning && HasBeenUnreachableFor(timeout)))
                 await WaitForConnectionAsync($"The request on '{topic}'", timeout, deadline, cancellationToken).ConfigureAwait(false);
+            publishFailed = false;
             var pending = new PendingRequest(topic);
             // Registered before publishing: the response can arrive before PublishAsync returns. The same message id
             // on every attempt: a late answer to an earlier attempt completes the request too.
@@ -61,7 +63,11 @@ public sealed partial class DxlClient
                 }
                 catch (DxlConnectionException) when (CanWaitForReconnect(deadline))
                 {
-                    continue; // the write did not complete: wait for the connection, then send it
+                    // The write did not complete: wait for the connection, then send it. The pause keeps a connection
+                    // that MQTTnet has not yet declared lost from turning this into a busy loop.
+                    publishFailed = true;
+                    await Task.Delay(10, cancellationToken).ConfigureAwait(false);
+                    continue;
                 }
 
                 var remaining = deadline - Environment.TickCount64;
@@ -178,8 +184,8 @@ public sealed partial class DxlClient
         var deadline = Environment.TickCount64 + (long)Math.Ceiling(timeout.TotalMilliseconds);
         while (true)
         {
-            if (!_connectionGate.IsCompleted)
-                await WaitForConnectionAsync($"The event for '{dxlEvent.DestinationTopic}'", timeout, deadline, cancellationToken).ConfigureAwait(false);
+            // Always through the wait: after a failed attempt the gate may still be open for a moment.
+            await WaitForConnectionAsync($"The event for '{dxlEvent.DestinationTopic}'", timeout, deadline, cancellationToken).ConfigureAwait(false);
             try
             {
                 await PublishAsync(dxlEvent, cancellationToken).ConfigureAwait(false);

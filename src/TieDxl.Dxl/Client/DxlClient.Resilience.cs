@@ -127,18 +127,23 @@ public sealed partial class DxlClient
     private void HandleConnectionLost(string reason, bool connectionWasDead)
     {
         var reconnect = Config.ReconnectWhenDisconnected && !_lifetime.IsCancellationRequested;
+        var next = reconnect ? DxlConnectionState.Reconnecting : DxlConnectionState.Disconnected;
         DxlBroker? lost;
         lock (_stateLock)
         {
+            // Check and change in one step: MQTTnet's Disconnected event and the liveness monitor may both get here.
             if (_state != DxlConnectionState.Connected) return;
             lost = _currentBroker;
             var since = connectionWasDead ? TicksToTime(Volatile.Read(ref _lastReceivedTicks)) : DateTimeOffset.UtcNow;
             _outage = new OutageInProgress(since, reason, lost);
             _lastConnectionError = reason;
+            // The state (and the gate) change before pending requests fail, so a request sending itself again waits.
+            _state = next;
+            _currentBroker = null;
+            UpdateGateLocked(next);
         }
         _log(DxlLogLevel.Warning, $"DXL client {ClientId}: connection to {lost} lost: {reason}" + (reconnect ? "; reconnecting, requests wait for the connection" : ""));
-        // The state (and the gate) change before pending requests fail, so a request sending itself again waits.
-        SetState(reconnect ? DxlConnectionState.Reconnecting : DxlConnectionState.Disconnected);
+        RaiseStateChanged(next, null);
         FailAllPending(new DxlConnectionLostException($"The connection to the DXL broker {lost} was lost while the request was pending ({reason})."));
         if (reconnect) _reconnectLoop = Task.Run(() => ReconnectLoopAsync(connectionWasDead ? lost : null));
     }

@@ -88,6 +88,11 @@ public sealed partial class DxlClient : IAsyncDisposable
             _currentBroker = broker;
             UpdateGateLocked(state);
         }
+        RaiseStateChanged(state, broker);
+    }
+
+    private void RaiseStateChanged(DxlConnectionState state, DxlBroker? broker)
+    {
         _log(DxlLogLevel.Debug, $"DXL client {ClientId}: {state}{(broker is null ? "" : " to " + broker)}");
         var handler = StateChanged;
         if (handler is not null) ThreadPool.QueueUserWorkItem(_ => handler(this, state));
