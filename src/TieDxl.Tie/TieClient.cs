@@ -122,6 +122,7 @@ public sealed class TieClient
         }
     }
 
+    private static readonly TimeSpan ServiceProbeLimit = TimeSpan.FromSeconds(10);
     private int _serviceSeenAfterReconnect;
     private readonly object _serviceProbeLock = new();
     private (int Reconnects, Task Probe)? _serviceProbe;
@@ -150,7 +151,9 @@ public sealed class TieClient
         {
             try
             {
-                await GetFileReputationAsync(hashes, _timeout, CancellationToken.None).ConfigureAwait(false);
+                // Bounded: a client without lookup authorisation must not stall its reports for a whole timeout each reconnect.
+                var wait = _timeout < ServiceProbeLimit ? _timeout : ServiceProbeLimit;
+                await GetFileReputationAsync(hashes, wait, CancellationToken.None).ConfigureAwait(false);
             }
             catch (TieException)
             {

@@ -368,7 +368,8 @@ public sealed partial class DxlClient
     private long? OldestPendingSentAt()
     {
         long? oldest = null;
-        foreach (var pending in _pending.Values)
+        // The dictionary's own enumerator takes no locks (its Values property would lock every bucket).
+        foreach (var (_, pending) in _pending)
         {
             var sentAt = Volatile.Read(ref pending.SentAt);
             if (sentAt != 0 && (oldest is null || sentAt < oldest)) oldest = sentAt;

@@ -110,6 +110,7 @@ public sealed partial class DxlClient : IAsyncDisposable
             var broker = await _connector.ConnectRunAsync(Config.ConnectRetries, linked.Token).ConfigureAwait(false);
             await OnConnectedAsync(linked.Token).ConfigureAwait(false);
             Volatile.Write(ref _lastReceivedTicks, Environment.TickCount64);
+            lock (_stateLock) _outage = null; // connected again by the application after giving up
             SetState(DxlConnectionState.Connected, broker);
         }
         catch
