@@ -67,11 +67,15 @@ Describe 'A broker restart in the middle of a 10,000-hash pipeline' {
         $hashes = 1..10000 | ForEach-Object { '{0:x32}' -f $_ }
         $before = $Simulator.RequestCount
         # Kill the broker once the run is well under way, restart it a second later (from another thread).
-        $killer = Start-ThreadJob -ArgumentList $Simulator, $before, $PidFile, $Mosquitto, $Conf -ScriptBlock {
-            param($simulator, $before, $pidFile, $exe, $conf)
+        $killer = Start-ThreadJob -ArgumentList $Simulator, $before, $PidFile, $Mosquitto, $Conf, $Session -ScriptBlock {
+            param($simulator, $before, $pidFile, $exe, $conf, $session)
             $deadline = [DateTime]::UtcNow.AddSeconds(60)
             while ($simulator.RequestCount - $before -lt 2500 -and [DateTime]::UtcNow -lt $deadline) { Start-Sleep -Milliseconds 10 }
             Stop-Process -Id ([int](Get-Content $pidFile)) -Force
+            $down = [DateTime]::UtcNow.AddSeconds(5)
+            while ($session.State -ne 'Reconnecting' -and [DateTime]::UtcNow -lt $down) { Start-Sleep -Milliseconds 10 }
+            # What Get-DxlSession shows while down.
+            [pscustomobject]@{ State = "$($session.State)"; UnreachableSince = $session.UnreachableSince; LastError = $session.LastError }
             Start-Sleep -Seconds 1
             & $exe -c $conf -d 2>$null
             "killed after $($simulator.RequestCount - $before) requests"
@@ -85,7 +89,11 @@ Describe 'A broker restart in the middle of a 10,000-hash pipeline' {
         $note = $killer | Wait-Job -Timeout 60 | Receive-Job
         $killer | Remove-Job -Force
 
-        $note | Should -Match 'killed after'
+        $whileDown = $note | Where-Object { $_ -isnot [string] } | Select-Object -First 1
+        $whileDown.State | Should -Be 'Reconnecting'
+        $whileDown.UnreachableSince | Should -Not -BeNullOrEmpty
+        $whileDown.LastError | Should -Not -BeNullOrEmpty
+        $note | Where-Object { $_ -is [string] } | Should -Match 'killed after'
         $failed.Count | Should -Be 0 -Because "requests wait out the reconnect and are sent again ($($failed | Select-Object -First 1))"
         $out.Count | Should -Be 10000
         # In input order, one each.
