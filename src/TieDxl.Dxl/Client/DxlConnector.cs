@@ -142,7 +142,7 @@ internal sealed class DxlConnector(DxlClientConfig config, IMqttClient mqtt, Dxl
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
             throw new DxlConnectionException($"{Where(broker, address)}: no MQTT answer within {config.ConnectTimeout.TotalSeconds:0.#} s" +
-                " (is this a DXL broker port? a TLS handshake the broker did not finish?)");
+                " (a broker that stopped responding, a port that is not a DXL broker's, or a TLS handshake the broker did not finish)");
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
