@@ -242,6 +242,8 @@ public sealed partial class DxlClient
                 _openConfirmation = null;
             }
             var confirmed = false;
+            var broker = CurrentBroker;
+            var startedAt = Environment.TickCount64;
             try
             {
                 var ping = _mqtt.PingAsync(CancellationToken.None);
@@ -249,6 +251,15 @@ public sealed partial class DxlClient
                 {
                     await ping.WaitAsync(Timings.LivenessCheckTimeout).ConfigureAwait(false);
                     confirmed = true;
+                    Volatile.Write(ref _lastReceivedTicks, Environment.TickCount64);
+                }
+                catch (TimeoutException) when (Volatile.Read(ref _lastReceivedTicks) <= startedAt && broker is not null && CurrentBroker == broker)
+                {
+                    // Nothing at all came back while waiting: the same verdict as a failed liveness check.
+                    HandleConnectionLost($"the broker did not answer an MQTT ping within {Seconds(Timings.LivenessCheckTimeout)} s after events were written, " +
+                                         "with nothing received meanwhile: the connection is silent (broker frozen, network dropping packets?) and was closed",
+                        startedAt);
+                    throw;
                 }
                 finally
                 {

@@ -74,9 +74,13 @@ public sealed partial class DxlClient
     private volatile bool _livenessCheckRunning;
     private Task? _livenessMonitor;
 
-    private sealed class OutageInProgress(DateTimeOffset since, string reason, DxlBroker? lostBroker)
+    private sealed class OutageInProgress(DateTimeOffset since, DateTimeOffset knownDeadSince, string reason, DxlBroker? lostBroker)
     {
+        /// <summary>The start of the window in which events may have been missed (for a silent connection: the last traffic).</summary>
         public DateTimeOffset Since { get; } = since;
+
+        /// <summary>Since when the fabric is known to have been unreachable: decides when waiting operations give up early.</summary>
+        public DateTimeOffset KnownDeadSince { get; } = knownDeadSince;
         public string Reason { get; } = reason;
         public DxlBroker? LostBroker { get; } = lostBroker;
         public List<string> Tried { get; } = new();
@@ -124,8 +128,11 @@ public sealed partial class DxlClient
     /// wait at the gate, fails the pending ones (idempotent requests send themselves again), and starts reconnecting.
     /// Only the first caller for a connection does anything.
     /// </summary>
-    private void HandleConnectionLost(string reason, bool connectionWasDead)
+    /// <param name="reason">Why, for messages.</param>
+    /// <param name="deadCheckStartedAt">For a connection found silent: when the unanswered check (MQTT ping) was sent; null when it dropped.</param>
+    private void HandleConnectionLost(string reason, long? deadCheckStartedAt)
     {
+        var connectionWasDead = deadCheckStartedAt is not null;
         var reconnect = Config.ReconnectWhenDisconnected && !_lifetime.IsCancellationRequested;
         var next = reconnect ? DxlConnectionState.Reconnecting : DxlConnectionState.Disconnected;
         DxlBroker? lost;
@@ -135,7 +142,8 @@ public sealed partial class DxlClient
             if (_state != DxlConnectionState.Connected) return;
             lost = _currentBroker;
             var since = connectionWasDead ? TicksToTime(Volatile.Read(ref _lastReceivedTicks)) : DateTimeOffset.UtcNow;
-            _outage = new OutageInProgress(since, reason, lost);
+            var knownDead = deadCheckStartedAt is { } started ? TicksToTime(KnownSilentSinceTicks(started)) : since;
+            _outage = new OutageInProgress(since, knownDead, reason, lost);
             _lastConnectionError = reason;
             // The state (and the gate) change before pending requests fail, so a request sending itself again waits.
             _state = next;
@@ -259,8 +267,8 @@ public sealed partial class DxlClient
         DateTimeOffset since;
         lock (_stateLock)
         {
-            if (_outage is { } outage) since = outage.Since;
-            else if (_livenessCheckRunning) since = TicksToTime(Volatile.Read(ref _lastReceivedTicks));
+            if (_outage is { } outage) since = outage.KnownDeadSince;
+            else if (_livenessCheckRunning) since = TicksToTime(KnownSilentSinceTicks(Volatile.Read(ref _livenessCheckStartedTicks)));
             else return false;
         }
         // Also when an operation with at least this timeout already ran out of time in this outage: the next wave of a
@@ -268,6 +276,16 @@ public sealed partial class DxlClient
         return DateTimeOffset.UtcNow - since >= timeout ||
                (long)timeout.TotalMilliseconds <= Volatile.Read(ref _outageFailedTimeoutMs);
     }
+
+    /// <summary>
+    /// Since when a line under an unanswered check is known to be silent: the last traffic, but no earlier than the
+    /// quiet spell that starts a check before the check. (An idle listener's last traffic may be long ago; that says
+    /// nothing about when the line died.)
+    /// </summary>
+    private long KnownSilentSinceTicks(long checkStartedAt) =>
+        Math.Max(Volatile.Read(ref _lastReceivedTicks), checkStartedAt - (long)Timings.UnansweredBeforeCheck.TotalMilliseconds);
+
+    private long _livenessCheckStartedTicks;
 
     // The longest timeout that ran out because the fabric was unreachable, since the connection was last healthy (0: none).
     private long _outageFailedTimeoutMs;
@@ -361,7 +379,7 @@ public sealed partial class DxlClient
             }
             if (_lifetime.IsCancellationRequested || CurrentBroker != broker) continue;
             HandleConnectionLost($"{why}, and the broker did not answer a liveness check (MQTT ping) within {Seconds(timings.LivenessCheckTimeout)} s: " +
-                                 "the connection is silent (broker frozen, network dropping packets?) and was closed", connectionWasDead: true);
+                                 "the connection is silent (broker frozen, network dropping packets?) and was closed", Volatile.Read(ref _livenessCheckStartedTicks));
         }
     }
 
@@ -380,6 +398,7 @@ public sealed partial class DxlClient
     /// <summary>One MQTT ping. Started without a cancellable token (a write cut mid-packet would corrupt the TLS stream); only the wait is bounded.</summary>
     private async Task<bool> IsAliveAsync(TimeSpan timeout)
     {
+        Volatile.Write(ref _livenessCheckStartedTicks, Environment.TickCount64);
         _livenessCheckRunning = true;
         Task ping;
         try

@@ -194,7 +194,7 @@ public sealed partial class DxlClient : IAsyncDisposable
     private Task OnMqttDisconnectedAsync(MqttClientDisconnectedEventArgs e)
     {
         var reason = e.Exception?.Message ?? e.ReasonString ?? e.Reason.ToString();
-        HandleConnectionLost(reason, connectionWasDead: false);
+        HandleConnectionLost(reason, deadCheckStartedAt: null);
         return Task.CompletedTask;
     }
 

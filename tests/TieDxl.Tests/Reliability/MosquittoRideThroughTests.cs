@@ -279,6 +279,31 @@ public sealed class SilentBrokerTests(ITestOutputHelper output) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task APublisherNoticesAFrozenBrokerByItsUnconfirmedEventsAndPublishesThemAfterTheHeal()
+    {
+        var proxy = NewProxy();
+        await using var client = ClientThrough(proxy);
+        client.Timings = Quick with { IdleBeforeCheck = TimeSpan.FromMinutes(10) }; // only the event confirmation can notice
+        await client.ConnectAsync();
+        var received = 0;
+        await using var subscription = await _service.SubscribeAsync("/tiedxl/test/frozen-publisher", _ => { Interlocked.Increment(ref received); return Task.CompletedTask; });
+        await client.SendEventAsync(new Dxl.Messages.DxlEvent("/tiedxl/test/frozen-publisher"), TimeSpan.FromSeconds(10));
+        Assert.True(await Poll.UntilAsync(() => Volatile.Read(ref received) == 1, TimeSpan.FromSeconds(10)));
+
+        proxy.Freeze();
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        var sending = client.SendEventAsync(new Dxl.Messages.DxlEvent("/tiedxl/test/frozen-publisher"), TimeSpan.FromSeconds(30));
+        Assert.True(await Poll.UntilAsync(() => client.State != DxlConnectionState.Connected, TimeSpan.FromSeconds(15)), "the frozen line went unnoticed");
+        var noticed = clock.Elapsed;
+        Assert.False(sending.IsCompleted, "an event written into a frozen line is not sent");
+        proxy.Heal();
+        await sending.WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.True(await Poll.UntilAsync(() => Volatile.Read(ref received) >= 2, TimeSpan.FromSeconds(10)), "the event did not arrive after the heal");
+        output.WriteLine($"event publisher, quick timings: frozen line noticed after {noticed.TotalSeconds:0.0} s; event delivered {Volatile.Read(ref received) - 1} time(s) after the heal");
+        Assert.True(noticed < TimeSpan.FromSeconds(6), $"noticed after {noticed.TotalSeconds:0.0} s");
+    }
+
+    [Fact]
     [Trait("Duration", "Long")]
     public async Task AListenOnlySessionNoticesAFrozenBrokerWithinSixtySecondsWithTheDefaults()
     {
