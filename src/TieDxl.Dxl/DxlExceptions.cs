@@ -45,6 +45,39 @@ public class DxlConnectionException : DxlException
     public DxlConnectionException(string message, Exception? inner = null) : base(message, inner) { }
 }
 
+/// <summary>
+/// The connection dropped while a request was waiting for its answer; the answer cannot arrive any more.
+/// (Requests marked idempotent are sent again after the reconnect instead of failing with this.)
+/// </summary>
+public sealed class DxlConnectionLostException : DxlConnectionException
+{
+    public DxlConnectionLostException(string message, Exception? inner = null) : base(message, inner) { }
+}
+
+/// <summary>
+/// The fabric could not be reached for the whole of an operation's time: the client was reconnecting (or the live
+/// connection had stopped carrying traffic) until the timeout ran out. Says since when and which brokers were tried.
+/// </summary>
+public sealed class DxlFabricUnreachableException : DxlConnectionException
+{
+    public DxlFabricUnreachableException(string message, DateTimeOffset unreachableSince, IReadOnlyList<string> brokersTried, string? lastError)
+        : base(message)
+    {
+        UnreachableSince = unreachableSince;
+        BrokersTried = brokersTried;
+        LastError = lastError;
+    }
+
+    /// <summary>When the connection was lost (or last carried traffic).</summary>
+    public DateTimeOffset UnreachableSince { get; }
+
+    /// <summary>The brokers the client tried since then, as <c>ssl://host:port</c>.</summary>
+    public IReadOnlyList<string> BrokersTried { get; }
+
+    /// <summary>The last connect error or the reason the connection was dropped.</summary>
+    public string? LastError { get; }
+}
+
 /// <summary>The TLS handshake failed: the reason says which side and why (CA, expiry, key, no certificate).</summary>
 public sealed class DxlTlsException : DxlConnectionException
 {

@@ -1,3 +1,4 @@
+using TieDxl.Dxl;
 namespace TieDxl.Tie;
 
 /// <summary>What went wrong with a TIE call.</summary>
@@ -127,4 +128,10 @@ public sealed class TieConnectionException : TieException
     }
 
     public override TieErrorKind Kind => TieErrorKind.Connection;
+
+    /// <summary>When the fabric became unreachable, if the call failed because it stayed unreachable for the whole timeout.</summary>
+    public DateTimeOffset? UnreachableSince => (InnerException as DxlFabricUnreachableException)?.UnreachableSince;
+
+    /// <summary>The brokers tried meanwhile (empty unless the fabric stayed unreachable).</summary>
+    public IReadOnlyList<string> BrokersTried => (InnerException as DxlFabricUnreachableException)?.BrokersTried ?? Array.Empty<string>();
 }

@@ -44,13 +44,14 @@ public sealed partial class DxlClient : IAsyncDisposable
         _mqtt = new MqttClientFactory().CreateMqttClient();
         _mqtt.ApplicationMessageReceivedAsync += OnMqttMessageAsync;
         _mqtt.DisconnectedAsync += OnMqttDisconnectedAsync;
-        _connector = new DxlConnector(config, _mqtt, _log);
+        _connector = new DxlConnector(config, _mqtt, _log) { AttemptFailed = OnConnectAttemptFailed };
         _events = Channel.CreateBounded<DxlEvent>(new BoundedChannelOptions(EventQueueCapacity)
         {
             SingleReader = true,
             FullMode = BoundedChannelFullMode.DropWrite,
         });
         _eventWorker = Task.Run(DispatchEventsAsync);
+        _livenessMonitor = Task.Run(MonitorLivenessAsync);
     }
 
     public DxlClientConfig Config { get; }
@@ -85,7 +86,13 @@ public sealed partial class DxlClient : IAsyncDisposable
             if (_state == state || _state == DxlConnectionState.Closed) return;
             _state = state;
             _currentBroker = broker;
+            UpdateGateLocked(state);
         }
+        RaiseStateChanged(state, broker);
+    }
+
+    private void RaiseStateChanged(DxlConnectionState state, DxlBroker? broker)
+    {
         _log(DxlLogLevel.Debug, $"DXL client {ClientId}: {state}{(broker is null ? "" : " to " + broker)}");
         var handler = StateChanged;
         if (handler is not null) ThreadPool.QueueUserWorkItem(_ => handler(this, state));
@@ -102,6 +109,8 @@ public sealed partial class DxlClient : IAsyncDisposable
             using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _lifetime.Token);
             var broker = await _connector.ConnectRunAsync(Config.ConnectRetries, linked.Token).ConfigureAwait(false);
             await OnConnectedAsync(linked.Token).ConfigureAwait(false);
+            Volatile.Write(ref _lastReceivedTicks, Environment.TickCount64);
+            lock (_stateLock) _outage = null; // connected again by the application after giving up
             SetState(DxlConnectionState.Connected, broker);
         }
         catch
@@ -149,13 +158,15 @@ public sealed partial class DxlClient : IAsyncDisposable
         _lifetime.Cancel();
         StopServiceTimers();
         FailAllPending(new DxlConnectionException("The DXL client was disconnected while the request was pending."));
+        lock (_stateLock) _outage = null;
         await SafeMqttDisconnectAsync().ConfigureAwait(false);
         _events.Writer.TryComplete();
         try { await _eventWorker.WaitAsync(TimeSpan.FromSeconds(5), CancellationToken.None).ConfigureAwait(false); }
         catch (TimeoutException) { _log(DxlLogLevel.Warning, $"DXL client {ClientId}: event callbacks still running at disconnect"); }
-        if (_reconnectLoop is { } loop)
+        foreach (var background in new[] { _reconnectLoop, _livenessMonitor })
         {
-            try { await loop.WaitAsync(TimeSpan.FromSeconds(5), CancellationToken.None).ConfigureAwait(false); }
+            if (background is null) continue;
+            try { await background.WaitAsync(TimeSpan.FromSeconds(5), CancellationToken.None).ConfigureAwait(false); }
             catch (TimeoutException) { }
         }
     }
@@ -182,33 +193,23 @@ public sealed partial class DxlClient : IAsyncDisposable
 
     private Task OnMqttDisconnectedAsync(MqttClientDisconnectedEventArgs e)
     {
-        bool wasConnected;
-        lock (_stateLock) wasConnected = _state == DxlConnectionState.Connected;
-        if (!wasConnected) return Task.CompletedTask;
-
         var reason = e.Exception?.Message ?? e.ReasonString ?? e.Reason.ToString();
-        _log(DxlLogLevel.Warning, $"DXL client {ClientId}: connection to {_currentBroker} lost: {reason}");
-        // Pending requests fail now rather than after their timeout: their responses cannot arrive.
-        FailAllPending(new DxlConnectionException($"The connection to the DXL broker was lost while the request was pending ({reason})."));
-        if (!Config.ReconnectWhenDisconnected || _lifetime.IsCancellationRequested)
-        {
-            SetState(DxlConnectionState.Disconnected);
-            return Task.CompletedTask;
-        }
-        SetState(DxlConnectionState.Reconnecting);
-        _reconnectLoop = Task.Run(ReconnectLoopAsync);
+        HandleConnectionLost(reason, deadCheckStartedAt: null);
         return Task.CompletedTask;
     }
 
-    private async Task ReconnectLoopAsync()
+    /// <summary>Reconnects until it succeeds or the client closes; a broker whose connection went silent (<paramref name="deadBroker"/>) is tried last.</summary>
+    private async Task ReconnectLoopAsync(DxlBroker? deadBroker)
     {
+        await AbandonConnectionAsync().ConfigureAwait(false);
         // Unlimited retries with back-off, brokers re-probed each run (as the reference client does).
         while (!_lifetime.IsCancellationRequested)
         {
             try
             {
-                var broker = await _connector.ConnectRunAsync(-1, _lifetime.Token).ConfigureAwait(false);
+                var broker = await _connector.ConnectRunAsync(-1, _lifetime.Token, deadBroker).ConfigureAwait(false);
                 await OnConnectedAsync(_lifetime.Token).ConfigureAwait(false);
+                EndOutage(broker);
                 SetState(DxlConnectionState.Connected, broker);
                 _log(DxlLogLevel.Information, $"DXL client {ClientId}: reconnected to {broker}");
                 return;
@@ -220,6 +221,11 @@ public sealed partial class DxlClient : IAsyncDisposable
             catch (Exception ex)
             {
                 _log(DxlLogLevel.Warning, $"DXL client {ClientId}: reconnect failed: {ex.Message}");
+                lock (_stateLock)
+                {
+                    _lastConnectionError = ex.Message;
+                    if (_outage is { } outage) outage.LastError = ex.Message;
+                }
                 await SafeMqttDisconnectAsync().ConfigureAwait(false);
                 try { await Task.Delay(Config.ReconnectDelay, _lifetime.Token).ConfigureAwait(false); }
                 catch (OperationCanceledException) { return; }
@@ -229,6 +235,8 @@ public sealed partial class DxlClient : IAsyncDisposable
 
     private Task OnMqttMessageAsync(MqttApplicationMessageReceivedEventArgs e)
     {
+        // One ordinary write per message: the liveness monitor reads it instead of timing each request.
+        Volatile.Write(ref _lastReceivedTicks, Environment.TickCount64);
         DxlMessage message;
         try
         {

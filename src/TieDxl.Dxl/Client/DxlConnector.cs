@@ -28,7 +28,11 @@ internal sealed class DxlConnector(DxlClientConfig config, IMqttClient mqtt, Dxl
 
     internal sealed record Candidate(DxlBroker Broker, string Address, TimeSpan? ProbeTime);
 
-    public async Task<DxlBroker> ConnectRunAsync(int retries, CancellationToken cancellationToken)
+    /// <summary>Told about every failed connect attempt (broker, error), so the client can say which brokers it tried.</summary>
+    public Action<DxlBroker, DxlConnectionException>? AttemptFailed { get; set; }
+
+    /// <summary>Connects to one broker; <paramref name="tryLast"/> (a broker whose connection just went dead) is tried after the others.</summary>
+    public async Task<DxlBroker> ConnectRunAsync(int retries, CancellationToken cancellationToken, DxlBroker? tryLast = null)
     {
         var brokers = config.EffectiveBrokers;
         if (brokers.Count == 0)
@@ -39,6 +43,8 @@ internal sealed class DxlConnector(DxlClientConfig config, IMqttClient mqtt, Dxl
         _validator ??= config.CreateServerCertificateValidator();
 
         var candidates = await ProbeAsync(brokers, cancellationToken).ConfigureAwait(false);
+        if (tryLast is not null && candidates.Any(c => c.Broker != tryLast))
+            candidates = [.. candidates.Where(c => c.Broker != tryLast), .. candidates.Where(c => c.Broker == tryLast)];
         var delay = config.ReconnectDelay;
         var attempt = 0;
         var random = Random.Shared;
@@ -58,6 +64,7 @@ internal sealed class DxlConnector(DxlClientConfig config, IMqttClient mqtt, Dxl
                 {
                     log(DxlLogLevel.Warning, e.Message);
                     failures.Add(e);
+                    AttemptFailed?.Invoke(candidate.Broker, e);
                 }
             }
 
@@ -135,7 +142,7 @@ internal sealed class DxlConnector(DxlClientConfig config, IMqttClient mqtt, Dxl
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
             throw new DxlConnectionException($"{Where(broker, address)}: no MQTT answer within {config.ConnectTimeout.TotalSeconds:0.#} s" +
-                " (is this a DXL broker port? a TLS handshake the broker did not finish?)");
+                " (a broker that stopped responding, a port that is not a DXL broker's, or a TLS handshake the broker did not finish)");
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {

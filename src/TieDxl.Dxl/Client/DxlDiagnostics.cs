@@ -29,12 +29,16 @@ public static class DxlDiagnostics
     /// Runs every step in order; after the first failure the rest are Skipped. <paramref name="sampleRequest"/> is the
     /// final step (e.g. one TIE lookup) and returns a sentence describing its success.
     /// </summary>
+    /// <remarks>With <c>serviceTopics</c> (the request topics the caller needs served), the "Service registered" step
+    /// decides by the topics registered services serve (their request channels), whatever service type they registered
+    /// under; <c>serviceType</c> then only names what is looked for.</remarks>
     public static async Task<IReadOnlyList<DxlCheckStep>> RunAsync(
         Func<DxlClientConfig> loadConfig,
         string? serviceType,
         Func<DxlClient, CancellationToken, Task<string>>? sampleRequest,
         TimeSpan timeout,
-        CancellationToken cancellationToken = default)
+        CancellationToken cancellationToken = default,
+        IReadOnlyList<string>? serviceTopics = null)
     {
         var steps = new List<DxlCheckStep>();
         var failed = false;
@@ -131,7 +135,9 @@ public static class DxlDiagnostics
             {
                 await Step("Service registered", async () =>
                 {
-                    var payload = Encoding.UTF8.GetBytes(JsonSerializer.Serialize(new Dictionary<string, string> { ["serviceType"] = serviceType }));
+                    // By topics: every registered service ({}), judged by its request channels.
+                    var query = serviceTopics is { Count: > 0 } ? new Dictionary<string, string>() : new Dictionary<string, string> { ["serviceType"] = serviceType };
+                    var payload = Encoding.UTF8.GetBytes(JsonSerializer.Serialize(query));
                     DxlResponse response;
                     try
                     {
@@ -142,6 +148,11 @@ public static class DxlDiagnostics
                         return (false, DxlCheckStatus.Warning,
                             "the broker did not answer the service-registry query: it is not an OpenDXL broker (plain MQTT?) or the query is not authorised; the sample request decides",
                             (string?)serviceType);
+                    }
+                    if (serviceTopics is { Count: > 0 })
+                    {
+                        var (status, detail) = JudgeServiceTopics(response.PayloadText, serviceTopics, serviceType);
+                        return (status != DxlCheckStatus.Failed, status, detail, (string?)serviceType);
                     }
                     var count = CountServices(response.PayloadText, serviceType);
                     return count > 0
@@ -175,6 +186,59 @@ public static class DxlDiagnostics
             if (client is not null) await client.DisposeAsync().ConfigureAwait(false);
         }
         return steps;
+    }
+
+    /// <summary>
+    /// Decides the "Service registered" step by topics: which registered instances serve each of
+    /// <paramref name="topics"/> (a request channel equal to the topic, or a trailing-# pattern covering it), and names
+    /// them. Passed when one or more instances serve every topic; Warning when some topics are unserved; Failed when
+    /// none is. <paramref name="expectedType"/> only words the message (and is preferred when naming instances).
+    /// </summary>
+    public static (DxlCheckStatus Status, string Detail) JudgeServiceTopics(string registryJson, IReadOnlyList<string> topics, string? expectedType)
+    {
+        var services = ParseServiceRegistry(registryJson);
+        var servedBy = topics.ToDictionary(t => t, t => services.Where(s => s.RequestChannels.Any(c => DxlTopics.Matches(c, t))).ToList(), StringComparer.Ordinal);
+        var serving = servedBy.Values.SelectMany(v => v).Distinct()
+            .OrderByDescending(s => s.ServiceType == expectedType).ThenBy(s => s.ServiceGuid, StringComparer.Ordinal).ToList();
+        var unserved = servedBy.Where(p => p.Value.Count == 0).Select(p => p.Key).ToList();
+        var what = expectedType is null ? "the service" : expectedType;
+        if (serving.Count == 0)
+        {
+            var registered = services.Count == 0 ? "no service is registered at all"
+                : $"{services.Count} service(s) are registered ({string.Join(", ", services.Select(s => s.ServiceType).Distinct().Take(5))}), none for these topics";
+            return (DxlCheckStatus.Failed, $"no registered service serves the topics of {what} ({string.Join(", ", topics)}): {registered}. " +
+                                           "The service is down or not connected to these brokers");
+        }
+        var names = string.Join("; ", serving.Select(s => s.Describe()));
+        if (unserved.Count > 0)
+            return (DxlCheckStatus.Warning, $"{what}: {topics.Count - unserved.Count} of {topics.Count} topics are served ({names}); no service serves {string.Join(", ", unserved)}");
+        var other = expectedType is not null && serving.All(s => s.ServiceType != expectedType) ? $" (registered under another service type than {expectedType})" : "";
+        return (DxlCheckStatus.Passed, $"all {topics.Count} topics of {what} are served by {serving.Count} instance(s): {names}{other}");
+    }
+
+    /// <summary>A registered service instance, from the broker's service-registry answer.</summary>
+    public sealed record DxlRegisteredService(string ServiceGuid, string ServiceType, string? ClientGuid, string? BrokerGuid, IReadOnlyList<string> RequestChannels)
+    {
+        public string Describe() => $"service {ServiceGuid} (type {ServiceType}" + (ClientGuid is { Length: > 0 } c ? $", client {c}" : "") +
+                                    (BrokerGuid is { Length: > 0 } b ? $", on broker {b}" : "") + ")";
+    }
+
+    /// <summary>Reads <c>{"services": {guid: {serviceType, requestChannels, clientGuid, brokerGuid, ...}}}</c>; tolerant of missing fields and trailing NUL/whitespace.</summary>
+    public static IReadOnlyList<DxlRegisteredService> ParseServiceRegistry(string json)
+    {
+        using var document = JsonDocument.Parse(json.TrimEnd('\0', '\n', '\r', ' ', '\t'));
+        var list = new List<DxlRegisteredService>();
+        if (!document.RootElement.TryGetProperty("services", out var services) || services.ValueKind != JsonValueKind.Object) return list;
+        foreach (var service in services.EnumerateObject())
+        {
+            if (service.Value.ValueKind != JsonValueKind.Object) continue;
+            string? Text(string name) => service.Value.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.String ? v.GetString() : null;
+            var channels = service.Value.TryGetProperty("requestChannels", out var rc) && rc.ValueKind == JsonValueKind.Array
+                ? rc.EnumerateArray().Where(c => c.ValueKind == JsonValueKind.String).Select(c => c.GetString()!).ToList()
+                : new List<string>();
+            list.Add(new DxlRegisteredService(Text("serviceGuid") ?? service.Name, Text("serviceType") ?? "", Text("clientGuid"), Text("brokerGuid"), channels));
+        }
+        return list;
     }
 
     private static int CountServices(string json, string serviceType)

@@ -89,6 +89,14 @@ public sealed class DxlRequest : DxlMessage
 
     /// <summary>Experimental version 4 only (unmerged broker branch). Null when absent.</summary>
     public bool? MultiService { get; set; }
+
+    /// <summary>
+    /// Not on the wire. True when sending the request twice has the same effect as sending it once (a lookup, a
+    /// "set to this value"): the client may then send it again when its answer was lost with the connection or
+    /// went missing right after a reconnect, within the request's timeout. The caller knows the semantics; the
+    /// DXL layer does not.
+    /// </summary>
+    public bool IsIdempotent { get; set; }
 }
 
 /// <summary>A response (type 1) to the request whose message id is <see cref="RequestMessageId"/>.</summary>

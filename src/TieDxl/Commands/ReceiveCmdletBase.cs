@@ -45,6 +45,12 @@ public abstract class ReceiveCmdletBase<T> : TieDxlCmdletBase where T : notnull
         DateTime? deadline = MyInvocation.BoundParameters.ContainsKey(nameof(TimeoutSec)) ? DateTime.UtcNow.AddSeconds(TimeoutSec) : null;
         var active = new List<IAsyncDisposable>();
         using var log = session.AttachLog(PostLog);
+        // The client re-subscribes by itself after a reconnect; what was published while it was away is gone.
+        EventHandler<Dxl.Client.DxlOutage> onReconnected = (_, outage) => Channel.Post(new PipelineMessage.Warning(string.Format(
+            System.Globalization.CultureInfo.InvariantCulture,
+            "The connection to the DXL fabric was down from {0:HH:mm:ss} to {1:HH:mm:ss} UTC ({2:0.#} s; {3}): events published in that window were not received. Subscriptions are restored and receiving goes on.",
+            outage.DisconnectedAt.UtcDateTime, outage.ReconnectedAt.UtcDateTime, outage.Duration.TotalSeconds, outage.Reason)));
+        session.Client.Reconnected += onReconnected;
         try
         {
             foreach (var (target, label, subscribe) in subscriptions)
@@ -70,6 +76,7 @@ public abstract class ReceiveCmdletBase<T> : TieDxlCmdletBase where T : notnull
         }
         finally
         {
+            session.Client.Reconnected -= onReconnected;
             WaitBounded(Task.WhenAll(active.Select(s => s.DisposeAsync().AsTask())), UnsubscribeTimeout);
         }
     }

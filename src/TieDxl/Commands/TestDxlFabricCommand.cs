@@ -64,7 +64,8 @@ public sealed class TestDxlFabricCommand : TieDxlCmdletBase
 
         var timeout = TimeSpan.FromSeconds(TimeoutSec);
         var steps = RunSync(ct => DxlDiagnostics.RunAsync(load, SkipTie ? null : TieTopics.ServiceType,
-            SkipTie ? null : (client, token) => SampleLookupAsync(client, timeout, token), timeout, ct), TimeSpan.FromSeconds(TimeoutSec * 8 + 30));
+            SkipTie ? null : (client, token) => SampleLookupAsync(client, timeout, token), timeout, ct,
+            SkipTie ? null : TieTopics.RequestTopics), TimeSpan.FromSeconds(TimeoutSec * 8 + 30));
 
         var ok = steps.All(s => s.Status is DxlCheckStatus.Passed or DxlCheckStatus.Warning);
         if (Quiet)

@@ -84,6 +84,18 @@ public sealed class DxlSession
         get { lock (_gate) return IsConnected ? _connectedSince : null; }
     }
 
+    /// <summary>While reconnecting: since when the fabric has been unreachable; null while connected.</summary>
+    public DateTimeOffset? UnreachableSince => _closed ? null : Client.UnreachableSince;
+
+    /// <summary>Why the connection was last lost, or the last failed connect attempt since.</summary>
+    public string? LastError => Client.LastConnectionError;
+
+    /// <summary>How many times the session reconnected by itself after losing its connection.</summary>
+    public int ReconnectCount => Client.ReconnectCount;
+
+    /// <summary>The last outage that ended with a reconnect (events published in that window were not received), or null.</summary>
+    public DxlOutage? LastOutage => Client.LastOutage;
+
     internal DxlClient Client { get; }
 
     internal bool IsClosed => _closed;

@@ -12,7 +12,7 @@ namespace TieDxl.Tests.Client;
 public sealed class DxlClientReconnectTests(MosquittoEnvironment env) : IClassFixture<MosquittoEnvironment>
 {
     [Fact]
-    public async Task BrokerRestartFailsPendingRequestsFastThenReconnectsResubscribesAndServes()
+    public async Task BrokerRestartFailsPendingRequestsFastNewOnesWaitThenReconnectsResubscribesAndServes()
     {
         var topic = $"/tiedxl/test/slow/{Guid.NewGuid():N}";
         var eventTopic = $"/tiedxl/test/restart-events/{Guid.NewGuid():N}";
@@ -37,17 +37,30 @@ public sealed class DxlClientReconnectTests(MosquittoEnvironment env) : IClassFi
 
         var watch = Stopwatch.StartNew();
         env.Broker.Kill();
+        // Not idempotent (the default): the answer is lost with the connection, so they fail at once, not after 60 s.
         foreach (var task in pending)
-            await Assert.ThrowsAsync<DxlConnectionException>(() => task);
-        // Failed at once, not after the 60 s timeout.
+            await Assert.ThrowsAsync<DxlConnectionLostException>(() => task);
         Assert.True(watch.Elapsed < TimeSpan.FromSeconds(10), $"pending requests took {watch.Elapsed} to fail");
-        Assert.NotEqual(DxlConnectionState.Connected, client.State);
+        Assert.Equal(DxlConnectionState.Reconnecting, client.State);
+        Assert.NotNull(client.UnreachableSince);
 
-        // While down: a new request fails fast too.
-        await Assert.ThrowsAsync<DxlConnectionException>(() => client.RequestAsync(new DxlRequest(topic), TimeSpan.FromSeconds(30)));
+        // While down: a new request waits for the connection within its own timeout, then says why it was not sent.
+        watch.Restart();
+        var unreachable = await Assert.ThrowsAsync<DxlFabricUnreachableException>(() => client.RequestAsync(new DxlRequest(topic), TimeSpan.FromSeconds(2)));
+        Assert.InRange(watch.Elapsed, TimeSpan.FromSeconds(1.5), TimeSpan.FromSeconds(8));
+        Assert.Contains($"127.0.0.1:{env.Broker.Port}", unreachable.Message);
+        Assert.Contains("unreachable since", unreachable.Message);
+        Assert.Contains($"ssl://127.0.0.1:{env.Broker.Port}", unreachable.BrokersTried);
+
+        // A request issued while down goes out once the broker is back. Idempotent: the service may re-subscribe after
+        // this client does, and an unanswered idempotent request is sent again in the first seconds after a reconnect.
+        var waiting = client.RequestAsync(new DxlRequest(topic, Encoding.UTF8.GetBytes("waited")) { IsIdempotent = true }, TimeSpan.FromSeconds(30));
 
         env.Broker.Start();
         await DxlClientMosquittoTests.WaitUntil(() => client.IsConnected && service.IsConnected, 20_000);
+
+        Assert.Equal("waited", (await waiting).PayloadText);
+        Assert.Equal(1, client.ReconnectCount);
 
         // Re-subscribed: the reply topic (responses arrive), the service topic, and the event topic.
         var response = await RetryAsync(() => client.RequestAsync(new DxlRequest(topic, Encoding.UTF8.GetBytes("after")), TimeSpan.FromSeconds(5)));

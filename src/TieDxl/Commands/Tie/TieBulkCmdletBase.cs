@@ -25,6 +25,8 @@ public abstract class TieBulkCmdletBase : TieDxlCmdletBase
     private long _done;
     private long _failed;
     private IDisposable? _logAttachment;
+    private DxlSession _session = null!;
+    private int _reconnectsAtStart;
 
     /// <summary>How many requests run at once.</summary>
     [Parameter]
@@ -48,10 +50,11 @@ public abstract class TieBulkCmdletBase : TieDxlCmdletBase
 
     protected override void BeginProcessing()
     {
-        var session = ResolveSession(Session);
-        Tie = new TieClient(session.Client) { DefaultTimeout = TimeSpan.FromSeconds(TimeoutSec) };
+        _session = ResolveSession(Session);
+        Tie = new TieClient(_session.Client) { DefaultTimeout = TimeSpan.FromSeconds(TimeoutSec) };
         _queue = new OrderedWorkQueue<PipelineMessage>(ThrottleLimit, CancellationToken);
-        _logAttachment = session.AttachLog(PostLog);
+        _logAttachment = _session.AttachLog(PostLog);
+        _reconnectsAtStart = _session.ReconnectCount;
     }
 
     /// <summary>
@@ -114,6 +117,12 @@ public abstract class TieBulkCmdletBase : TieDxlCmdletBase
             "{0}: {1} item(s), {2} failed, in {3:0.###} s ({4:0} per second); latency p50 {5:0.###} ms, p99 {6:0.###} ms, throttle {7}.",
             ProgressActivity, _done, _failed, _clock.Elapsed.TotalSeconds, _done / Math.Max(0.001, _clock.Elapsed.TotalSeconds),
             latency.Percentile(0.50).TotalMilliseconds, latency.Percentile(0.99).TotalMilliseconds, ThrottleLimit));
+        var reconnects = _session.ReconnectCount - _reconnectsAtStart;
+        if (reconnects > 0 && _session.LastOutage is { } outage)
+            WriteVerbose(string.Format(System.Globalization.CultureInfo.InvariantCulture,
+                "{0}: the run waited for the DXL fabric {1} time(s); the last outage was from {2:HH:mm:ss} to {3:HH:mm:ss} UTC ({4:0.#} s; {5}), now on {6}.",
+                ProgressActivity, reconnects, outage.DisconnectedAt.UtcDateTime, outage.ReconnectedAt.UtcDateTime, outage.Duration.TotalSeconds,
+                outage.Reason, outage.ReconnectedBroker));
     }
 
     /// <summary>
