@@ -85,7 +85,7 @@ public sealed partial class DxlClient
         }
     }
 
-    /// <summary>Exact topic first, then trailing-# patterns from the most specific (shared spec §3.9).</summary>
+    /// <summary>Exact topic first, then trailing-# patterns from the most specific.</summary>
     private List<EventSubscription> MatchingSubscriptions(string topic)
     {
         var result = new List<EventSubscription>(2);

@@ -179,7 +179,7 @@ public sealed partial class DxlClient
         }
     }
 
-    /// <summary>The registration record of shared spec §3.7, keys in the Python client's order.</summary>
+    /// <summary>The registration record the broker expects, keys in the Python client's order.</summary>
     internal static byte[] RegistrationJson(DxlService service)
     {
         using var buffer = new MemoryStream();
@@ -212,7 +212,7 @@ public sealed partial class DxlClient
                 }
                 else
                 {
-                    // Tells the broker to drop a stale registration (shared spec §3.5).
+                    // Tells the broker to drop a stale registration.
                     await SendResponseAsync(new DxlErrorResponse(request, DxlErrorCodes.ServiceNotFound, DxlErrorCodes.ServiceNotFoundMessage)).ConfigureAwait(false);
                 }
                 return;

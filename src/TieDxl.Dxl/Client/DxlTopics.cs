@@ -1,6 +1,6 @@
 namespace TieDxl.Dxl.Client;
 
-/// <summary>DXL topic rules: only a trailing <c>#</c> is a wildcard (shared spec §3.9, broker/Java sequence).</summary>
+/// <summary>DXL topic rules: only a trailing <c>#</c> is a wildcard (the order of the broker and the Java client).</summary>
 public static class DxlTopics
 {
     public const string ClientReplyPrefix = "/mcafee/client/";

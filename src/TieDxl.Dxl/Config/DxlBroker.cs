@@ -4,7 +4,7 @@ namespace TieDxl.Dxl.Config;
 
 /// <summary>
 /// One broker as the config describes it: <c>id;port;host[;ip]</c> or <c>port;host[;ip]</c>, or the URL form
-/// <c>[ssl://|wss://]host[:port]</c> (shared spec §4.2).
+/// <c>[ssl://|wss://]host[:port]</c>.
 /// </summary>
 public sealed record DxlBroker(string? Id, string Host, int Port, string? IpAddress = null, bool IsWebSocket = false)
 {

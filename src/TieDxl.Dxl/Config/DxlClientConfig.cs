@@ -48,7 +48,7 @@ public sealed class DxlClientConfig
     // [Proxy]
     public DxlProxy? Proxy { get; set; }
 
-    // Connection policy (defaults of the Python client 5.7, shared spec §4.6).
+    // Connection policy: the defaults of the Python client 5.7.
     public int KeepAliveSeconds { get; set; } = 1800;
     /// <summary>Attempts of one connect run = retries + 1; -1 is unlimited.</summary>
     public int ConnectRetries { get; set; } = 1;
