@@ -39,6 +39,10 @@ public sealed class InvokeDxlRequestCommand : TieDxlCmdletBase
     [ValidateRange(1, 86400)]
     public int TimeoutSec { get; set; } = 30;
 
+    /// <summary>Repeating the request is harmless: when its answer is lost with the connection it is sent again after the reconnect.</summary>
+    [Parameter]
+    public SwitchParameter Idempotent { get; set; }
+
     [Parameter]
     [DxlSessionTransformation]
     [ArgumentCompleter(typeof(DxlSessionNameCompleter))]
@@ -51,7 +55,7 @@ public sealed class InvokeDxlRequestCommand : TieDxlCmdletBase
         if (!TryGetPayloadBytes(Payload, AsJson.IsPresent, out var bytes)) return;
 
         var timeout = TimeSpan.FromSeconds(TimeoutSec);
-        var request = new DxlRequest(Topic, bytes);
+        var request = new DxlRequest(Topic, bytes) { IsIdempotent = Idempotent.IsPresent };
         WriteVerbose($"Request {request.MessageId} on '{Topic}' ({Infrastructure.Payload.Describe(bytes)}), timeout {TimeoutSec} s.");
         DxlResponse response;
         try

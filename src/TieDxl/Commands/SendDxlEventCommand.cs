@@ -42,7 +42,9 @@ public sealed class SendDxlEventCommand : TieDxlCmdletBase
         var dxlEvent = new DxlEvent(Topic, bytes);
         try
         {
-            RunSync(ct => _session.Client.SendEventAsync(dxlEvent, ct), TimeSpan.FromSeconds(TimeoutSec), _session);
+            // Sent means the broker read it; while the session reconnects the event waits, within -TimeoutSec.
+            var timeout = TimeSpan.FromSeconds(TimeoutSec);
+            RunSync(ct => _session.Client.SendEventAsync(dxlEvent, timeout, ct), timeout + TimeSpan.FromSeconds(5), _session);
             WriteVerbose($"Event {dxlEvent.MessageId} sent on '{Topic}'.");
         }
         catch (Exception ex) when (ex is not PipelineStoppedException)

@@ -52,8 +52,8 @@ public sealed class TieEndToEndTests(TieSimulatorFixture fx) : IClassFixture<Tie
         await _dxl.DisposeAsync();
     }
 
-    /// <summary>Fresh random hashes nobody else in the class uses.</summary>
-    private static TieHashes NewFile()
+    /// <summary>Fresh random hashes nobody else uses.</summary>
+    internal static TieHashes NewFile()
     {
         var data = RandomNumberGenerator.GetBytes(32);
         return TieHashes.Create(Convert.ToHexString(MD5.HashData(data)), Convert.ToHexString(SHA1.HashData(data)), Convert.ToHexString(SHA256.HashData(data)));

@@ -29,11 +29,7 @@ public sealed class TieWorkflowTests(TieSimulatorFixture fx) : IClassFixture<Tie
         await _dxl.DisposeAsync();
     }
 
-    private static TieHashes NewFile()
-    {
-        var data = RandomNumberGenerator.GetBytes(32);
-        return TieHashes.Create(Convert.ToHexString(MD5.HashData(data)), Convert.ToHexString(SHA1.HashData(data)), Convert.ToHexString(SHA256.HashData(data)));
-    }
+    private static TieHashes NewFile() => TieEndToEndTests.NewFile();
 
     private static readonly TieHashes Notepad = TieHashes.Create(NotepadMd5, NotepadSha1, NotepadSha256);
 
