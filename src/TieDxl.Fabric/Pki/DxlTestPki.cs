@@ -368,23 +368,9 @@ public sealed class DxlTestPki : IDisposable
         return new X509Certificate2(pfx, (string?)null, X509KeyStorageFlags.UserKeySet | X509KeyStorageFlags.Exportable);
     }
 
-    internal static void WriteSecret(string path, byte[] bytes)
-    {
-        if (OperatingSystem.IsWindows())
-        {
-            File.WriteAllBytes(path, bytes);
-            return;
-        }
-        if (File.Exists(path)) File.Delete(path);
-        var options = new FileStreamOptions
-        {
-            Mode = FileMode.CreateNew,
-            Access = FileAccess.Write,
-            UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite,
-        };
-        using var stream = new FileStream(path, options);
-        stream.Write(bytes);
-    }
+    /// <summary>A key file only the current user may read (0600 on Unix, a current-user-only ACL on Windows), written atomically.</summary>
+    internal static void WriteSecret(string path, byte[] bytes) =>
+        Dxl.Provisioning.AtomicFiles.WriteAll([new Dxl.Provisioning.PlannedFile(path, bytes, OwnerOnly: true)]);
 
     public void Dispose()
     {

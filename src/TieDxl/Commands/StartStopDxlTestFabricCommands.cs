@@ -86,13 +86,7 @@ public sealed class StartDxlTestFabricCommand : TieDxlCmdletBase
             if (ex is PipelineStoppedException) throw;
             throw ThrowDxlError(ex, fabric.ConfigPath);
         }
-        if (!registry.TrySetTestFabric(info))
-        {
-            // Another runspace thread started one meanwhile: keep that one, undo ours.
-            WaitBounded(SessionRegistry.CloseAsync(session), SessionRegistry.CloseTimeout);
-            WaitBounded(fabric.DisposeAsync().AsTask(), SessionRegistry.CloseTimeout);
-            ThrowError(ErrorCatalog.TestFabricRunning, ErrorCategory.ResourceExists, Name, "A test fabric was started in this runspace meanwhile.");
-        }
+        registry.SetTestFabric(info);
         WriteVerbose($"Test fabric on {info.Broker}; session '{Name}' is now the default. Config: {info.ConfigPath}");
         WriteVerbose($"Provisioning endpoint {info.ProvisioningUrl} (user {info.ProvisioningUser}, throwaway password in ProvisioningPassword; trust {info.ProvisioningCaPath}).");
         WriteObject(info);

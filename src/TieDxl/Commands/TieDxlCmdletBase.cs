@@ -136,9 +136,7 @@ public abstract class TieDxlCmdletBase : PSCmdlet, IDisposable
     private protected bool WaitFor(Task task, DateTime? deadline = null)
     {
         ThrowIfStopping();
-        if (!task.IsCompleted)
-            _ = task.ContinueWith(static (_, state) => ((PipelineChannel)state!).Wake(), Channel,
-                CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+        WakeWhenDone(task);
         while (!task.IsCompleted)
         {
             var wait = Timeout.InfiniteTimeSpan;
@@ -178,9 +176,7 @@ public abstract class TieDxlCmdletBase : PSCmdlet, IDisposable
     {
         var deadline = DateTime.UtcNow + bound;
         Observe(task);
-        if (!task.IsCompleted)
-            _ = task.ContinueWith(static (_, state) => ((PipelineChannel)state!).Wake(), Channel,
-                CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+        WakeWhenDone(task);
         while (!task.IsCompleted && !_stop.IsCancellationRequested)
         {
             var left = deadline - DateTime.UtcNow;
@@ -193,6 +189,14 @@ public abstract class TieDxlCmdletBase : PSCmdlet, IDisposable
             }
         }
         return task.IsCompleted;
+    }
+
+    /// <summary>Wakes the pipeline thread's wait when <paramref name="task"/> finishes.</summary>
+    private void WakeWhenDone(Task task)
+    {
+        if (!task.IsCompleted)
+            _ = task.ContinueWith(static (_, state) => ((PipelineChannel)state!).Wake(), Channel,
+                CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
     }
 
     private static void Observe(Task task) =>

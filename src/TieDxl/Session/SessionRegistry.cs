@@ -60,15 +60,10 @@ internal sealed class RunspaceSessions
         }
     }
 
-    /// <summary>Records the runspace's test fabric; false when one is already running.</summary>
-    public bool TrySetTestFabric(DxlTestFabricInfo fabric)
+    /// <summary>Records the runspace's test fabric (Start-DxlTestFabric checked that none runs; a runspace runs one pipeline at a time).</summary>
+    public void SetTestFabric(DxlTestFabricInfo fabric)
     {
-        lock (_gate)
-        {
-            if (_testFabric is not null) return false;
-            _testFabric = fabric;
-            return true;
-        }
+        lock (_gate) _testFabric = fabric;
     }
 
     internal DxlTestFabricInfo? TakeTestFabric()
