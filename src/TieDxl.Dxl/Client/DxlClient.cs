@@ -194,7 +194,7 @@ public sealed class DxlClient : IAsyncDisposable
             await _connection.Writer.PublishAsync(new DxlResponse { DestinationTopic = ReplyTopic, RequestMessageId = id }, cancellationToken).ConfigureAwait(false);
             try
             {
-                await pending.Completion.Task.WaitAsync(timeout, cancellationToken).ConfigureAwait(false);
+                await pending.Task.WaitAsync(timeout, cancellationToken).ConfigureAwait(false);
             }
             catch (TimeoutException)
             {

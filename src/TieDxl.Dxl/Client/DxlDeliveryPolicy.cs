@@ -100,7 +100,7 @@ internal sealed class DxlDeliveryPolicy(IDxlDeliveryLink link, PendingRequests p
             var wait = shortWait ? Math.Min(remaining, (long)link.Timings.SettleFirstAnswerWait.TotalMilliseconds << Math.Min(settleRetries, 4)) : remaining;
             try
             {
-                var answer = await link.WaitForAnswerAsync(registration.Completion.Task, TimeSpan.FromMilliseconds(Math.Max(1, wait)), cancellationToken).ConfigureAwait(false);
+                var answer = await link.WaitForAnswerAsync(registration.Task, TimeSpan.FromMilliseconds(Math.Max(1, wait)), cancellationToken).ConfigureAwait(false);
                 return new Attempt(Outcome.Answered, answer);
             }
             catch (TimeoutException) when (shortWait && deadline - link.NowMs > 0)

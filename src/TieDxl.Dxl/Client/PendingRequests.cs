@@ -3,11 +3,10 @@ using TieDxl.Dxl.Messages;
 
 namespace TieDxl.Dxl.Client;
 
-/// <summary>A request awaiting its response.</summary>
-internal sealed class PendingRequest(string topic)
+/// <summary>A request awaiting its response: its own completion source, one object per attempt.</summary>
+internal sealed class PendingRequest(string topic) : TaskCompletionSource<DxlResponse>(TaskCreationOptions.RunContinuationsAsynchronously)
 {
     public string Topic { get; } = topic;
-    public TaskCompletionSource<DxlResponse> Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     /// <summary>Environment.TickCount64 when published; 0 until then. Read by the liveness monitor.</summary>
     public long SentAt;
@@ -40,7 +39,7 @@ internal sealed class PendingRequests
     public bool Complete(DxlResponse response)
     {
         if (response.RequestMessageId is not { } id || !_byId.TryRemove(id, out var pending)) return false;
-        pending.Completion.TrySetResult(response);
+        pending.TrySetResult(response);
         return true;
     }
 
@@ -48,7 +47,7 @@ internal sealed class PendingRequests
     {
         foreach (var key in _byId.Keys)
             if (_byId.TryRemove(key, out var pending))
-                pending.Completion.TrySetException(error);
+                pending.TrySetException(error);
     }
 
     /// <summary>When the oldest published request still waiting was sent (Environment.TickCount64), or null.</summary>
