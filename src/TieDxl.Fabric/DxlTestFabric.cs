@@ -80,7 +80,7 @@ public sealed class DxlTestFabric : IAsyncDisposable
                 Port = options.Port,
             });
             await broker.StartAsync(cancellationToken).ConfigureAwait(false);
-            files = pki.WriteClientFiles(folder, new DxlTestConfigOptions { Port = broker.Port, BrokerId = "tiedxl-test-fabric" });
+            files = pki.WriteClientFiles(folder, new DxlTestConfigOptions { Port = broker.Port, BrokerId = broker.BrokerGuid });
         }
         catch
         {
@@ -123,10 +123,11 @@ public sealed class DxlTestFabric : IAsyncDisposable
         await Simulator.StartAsync(cancellationToken).ConfigureAwait(false);
     }
 
-    /// <summary>This broker as the provisioning endpoint lists it: a GUID id, as ePO names brokers.</summary>
-    public DxlBroker ProvisionedBroker() => new(BrokerGuid, "127.0.0.1", Port, "127.0.0.1");
-
-    private string BrokerGuid { get; } = "{" + Guid.NewGuid().ToString("D") + "}";
+    /// <summary>
+    /// This broker as the provisioning endpoint lists it: under the broker's own GUID, as ePO lists its brokers. The
+    /// broker drops messages addressed only to other broker ids, so any other id would make addressed messages vanish.
+    /// </summary>
+    public DxlBroker ProvisionedBroker() => new(Broker.BrokerGuid, "127.0.0.1", Port, "127.0.0.1");
 
     /// <summary>A client config for this fabric (fresh client id each call).</summary>
     public DxlClientConfig NewClientConfig() => DxlClientConfig.Load(ConfigPath);
