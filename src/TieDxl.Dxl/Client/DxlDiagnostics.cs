@@ -23,8 +23,6 @@ public sealed record DxlCheckStep(int Step, string Name, DxlCheckStatus Status, 
 /// </summary>
 public static class DxlDiagnostics
 {
-    public const string ServiceQueryTopic = "/mcafee/service/dxl/svcregistry/query";
-
     /// <summary>
     /// Runs every step in order; after the first failure the rest are Skipped. <paramref name="sampleRequest"/> is the
     /// final step (e.g. one TIE lookup) and returns a sentence describing its success.
@@ -141,7 +139,7 @@ public static class DxlDiagnostics
                     DxlResponse response;
                     try
                     {
-                        response = await client!.RequestAsync(new DxlRequest(ServiceQueryTopic, payload), timeout, cancellationToken).ConfigureAwait(false);
+                        response = await client!.RequestAsync(new DxlRequest(DxlTopics.ServiceQuery, payload), timeout, cancellationToken).ConfigureAwait(false);
                     }
                     catch (DxlTimeoutException)
                     {

@@ -5,6 +5,7 @@ using System.Runtime.CompilerServices;
 using System.Text.Json;
 using MQTTnet;
 using MQTTnet.Server;
+using TieDxl.Dxl.Client;
 using TieDxl.Dxl.Messages;
 
 namespace TieDxl.Fabric.Broker;
@@ -21,18 +22,6 @@ public sealed class DxlFabricBroker : IAsyncDisposable
 {
     /// <summary>Sender id of messages the broker injects itself; no client can have it (instance ids contain ':').</summary>
     private const string InternalSender = "<dxl-broker>";
-
-    internal const string ServicePrefix = "/mcafee/service/dxl/";
-    public const string RegisterTopic = "/mcafee/service/dxl/svcregistry/register";
-    public const string UnregisterTopic = "/mcafee/service/dxl/svcregistry/unregister";
-    public const string QueryTopic = "/mcafee/service/dxl/svcregistry/query";
-    public const string HealthTopic = "/mcafee/service/dxl/broker/health";
-    public const string BrokerRegistryQueryTopic = "/mcafee/service/dxl/brokerregistry/query";
-    public const string ClientRegistryQueryTopic = "/mcafee/service/dxl/clientregistry/query";
-    public const string SubscriptionCountTopic = "/mcafee/service/dxl/broker/subs";
-    public const string TopicQueryTopic = "/mcafee/service/dxl/brokerregistry/topicquery";
-    public const string RegisterEventTopic = "/mcafee/event/dxl/svcregistry/register";
-    public const string UnregisterEventTopic = "/mcafee/event/dxl/svcregistry/unregister";
 
     private readonly ConcurrentDictionary<string, DxlConnection> _connections = new(StringComparer.Ordinal);
     // Per-message delivery rules, looked up when MQTTnet asks whether to enqueue a copy for a subscriber.
@@ -150,7 +139,7 @@ public sealed class DxlFabricBroker : IAsyncDisposable
         var removed = _registry.RemoveInstance(connection.InstanceId);
         for (int i = 0; i < removed.Count; i++)
         {
-            await PublishEventAsync(UnregisterEventTopic, DxlServiceRegistry.GuidJson(removed[i].ServiceGuid)).ConfigureAwait(false);
+            await PublishEventAsync(DxlTopics.ServiceUnregisteredEvent, DxlServiceRegistry.GuidJson(removed[i].ServiceGuid)).ConfigureAwait(false);
         }
     }
 
@@ -270,7 +259,7 @@ public sealed class DxlFabricBroker : IAsyncDisposable
     private async Task HandleRequestAsync(InterceptingPublishEventArgs e, DxlRequest request, DxlConnection connection)
     {
         var topic = e.ApplicationMessage.Topic;
-        if (topic.StartsWith(ServicePrefix, StringComparison.Ordinal))
+        if (topic.StartsWith(DxlTopics.BrokerServicePrefix, StringComparison.Ordinal))
         {
             var handled = await TryHandleBrokerServiceAsync(topic, request, connection).ConfigureAwait(false);
             if (handled)
@@ -437,7 +426,7 @@ public sealed class DxlFabricBroker : IAsyncDisposable
     private async Task UnregisterAndAnnounceAsync(string serviceGuid, string? ownerCanonicalId)
     {
         var removed = _registry.Unregister(serviceGuid, ownerCanonicalId);
-        if (removed is not null) await PublishEventAsync(UnregisterEventTopic, DxlServiceRegistry.GuidJson(removed.ServiceGuid)).ConfigureAwait(false);
+        if (removed is not null) await PublishEventAsync(DxlTopics.ServiceUnregisteredEvent, DxlServiceRegistry.GuidJson(removed.ServiceGuid)).ConfigureAwait(false);
     }
 
     // ---- broker services ----
@@ -446,14 +435,14 @@ public sealed class DxlFabricBroker : IAsyncDisposable
     {
         switch (topic)
         {
-            case RegisterTopic:
-            case UnregisterTopic:
-            case QueryTopic:
-            case HealthTopic:
-            case BrokerRegistryQueryTopic:
-            case ClientRegistryQueryTopic:
-            case SubscriptionCountTopic:
-            case TopicQueryTopic:
+            case DxlTopics.ServiceRegister:
+            case DxlTopics.ServiceUnregister:
+            case DxlTopics.ServiceQuery:
+            case DxlTopics.BrokerHealth:
+            case DxlTopics.BrokerRegistryQuery:
+            case DxlTopics.ClientRegistryQuery:
+            case DxlTopics.BrokerSubscriptionCount:
+            case DxlTopics.BrokerTopicQuery:
                 break;
             default:
                 return false;
@@ -475,40 +464,40 @@ public sealed class DxlFabricBroker : IAsyncDisposable
             if (root.ValueKind != JsonValueKind.Object) return true;
             switch (topic)
             {
-                case RegisterTopic:
+                case DxlTopics.ServiceRegister:
                     var registration = ParseRegistration(root, connection);
                     if (registration is null) return true;
                     _registry.Register(registration);
                     await RespondAsync(request, Array.Empty<byte>()).ConfigureAwait(false);
-                    await PublishEventAsync(RegisterEventTopic, DxlServiceRegistry.RecordJson(registration)).ConfigureAwait(false);
+                    await PublishEventAsync(DxlTopics.ServiceRegisteredEvent, DxlServiceRegistry.RecordJson(registration)).ConfigureAwait(false);
                     return true;
-                case UnregisterTopic:
+                case DxlTopics.ServiceUnregister:
                     var guid = GetString(root, "serviceGuid");
                     var removed = string.IsNullOrEmpty(guid) ? null : _registry.Unregister(guid, connection.CanonicalId);
                     await RespondAsync(request, Array.Empty<byte>()).ConfigureAwait(false);
-                    if (removed is not null) await PublishEventAsync(UnregisterEventTopic, DxlServiceRegistry.GuidJson(removed.ServiceGuid)).ConfigureAwait(false);
+                    if (removed is not null) await PublishEventAsync(DxlTopics.ServiceUnregisteredEvent, DxlServiceRegistry.GuidJson(removed.ServiceGuid)).ConfigureAwait(false);
                     return true;
-                case QueryTopic:
+                case DxlTopics.ServiceQuery:
                     await RespondAsync(request, _registry.QueryJson(GetString(root, "serviceGuid"), GetString(root, "serviceType"))).ConfigureAwait(false);
                     return true;
-                case HealthTopic:
+                case DxlTopics.BrokerHealth:
                     await RespondAsync(request, HealthJson()).ConfigureAwait(false);
                     return true;
-                case BrokerRegistryQueryTopic:
+                case DxlTopics.BrokerRegistryQuery:
                     var wanted = GetString(root, "brokerGuid");
                     await RespondAsync(request, BrokerRegistryJson(string.IsNullOrEmpty(wanted) || wanted == BrokerGuid)).ConfigureAwait(false);
                     return true;
-                case SubscriptionCountTopic:
+                case DxlTopics.BrokerSubscriptionCount:
                     // Broadcast to every broker: one with nothing to say (no topic) stays silent, never "not found".
                     var subscribed = GetString(root, "topic");
                     if (!string.IsNullOrEmpty(subscribed))
                         await RespondAsync(request, SubscriptionCountJson(subscribed)).ConfigureAwait(false);
                     return true;
-                case TopicQueryTopic:
+                case DxlTopics.BrokerTopicQuery:
                     var queried = GetString(root, "brokerGuid");
                     await RespondAsync(request, TopicQueryJson(string.IsNullOrEmpty(queried) || queried == BrokerGuid, root)).ConfigureAwait(false);
                     return true;
-                default: // ClientRegistryQueryTopic: "{}" when connected here, no answer otherwise.
+                default: // DxlTopics.ClientRegistryQuery: "{}" when connected here, no answer otherwise.
                     var client = GetString(root, "clientGuid");
                     if (!string.IsNullOrEmpty(client) && IsConnected(client))
                         await RespondAsync(request, DxlServiceRegistry.WithNewline("{}"u8)).ConfigureAwait(false);
