@@ -144,8 +144,9 @@ public sealed class DxlTestFabric : IAsyncDisposable
 
     private static void TryDelete(string folder)
     {
+        // A temporary folder of throwaway test keys: a file still open elsewhere must not fail the stop.
         try { Directory.Delete(folder, recursive: true); }
-        catch (IOException) { }
-        catch (UnauthorizedAccessException) { }
+        catch (IOException) { /* left in the temp folder; nothing depends on its removal */ }
+        catch (UnauthorizedAccessException) { /* as above */ }
     }
 }
