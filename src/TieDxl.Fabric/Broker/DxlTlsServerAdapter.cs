@@ -227,7 +227,7 @@ internal sealed class DxlTlsServerAdapter : IMqttServerAdapter
             var thumbprints = new string[chain.ChainElements.Count];
             for (int i = 0; i < thumbprints.Length; i++)
             {
-                // ChainElements runs leaf to root; dxl.certs lists root first, leaf last (as in the vectors).
+                // ChainElements runs leaf to root; dxl.certs lists root first, leaf last, as the OpenDXL broker stamps it.
                 thumbprints[thumbprints.Length - 1 - i] = DxlConnection.Thumbprint(chain.ChainElements[i].Certificate);
             }
             Certificate = leaf;

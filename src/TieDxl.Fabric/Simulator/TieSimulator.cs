@@ -68,7 +68,7 @@ public sealed class TieSimulatorOptions
 /// <summary>
 /// A TIE server on any <see cref="DxlClient"/>: hosts a DXL service answering the six TIE request topics with the
 /// real server's payload shapes, consumes External reports, and publishes repchange broadcasts.
-/// <para>Behaviour (beyond the spec's reference mocks):</para>
+/// <para>Behaviour (beyond what the mock TIE server of the OpenDXL TIE client's tests does):</para>
 /// <list type="bullet">
 /// <item>A request matches a stored item when every supplied hash that is known points to the same item; unknown
 /// hashes are ignored (a partial hash set finds the item). Known hashes of different items → error 0 "Could not find reputation".</item>
