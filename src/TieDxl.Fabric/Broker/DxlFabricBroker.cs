@@ -431,23 +431,14 @@ public sealed class DxlFabricBroker : IAsyncDisposable
 
     // ---- broker services ----
 
+    private static bool IsBrokerService(string topic) => topic is DxlTopics.ServiceRegister or DxlTopics.ServiceUnregister
+        or DxlTopics.ServiceQuery or DxlTopics.BrokerHealth or DxlTopics.BrokerRegistryQuery or DxlTopics.ClientRegistryQuery
+        or DxlTopics.BrokerSubscriptionCount or DxlTopics.BrokerTopicQuery;
+
+    /// <summary>Answers a request to one of the broker's own services; false when the topic is not one of them.</summary>
     private async Task<bool> TryHandleBrokerServiceAsync(string topic, DxlRequest request, DxlConnection connection)
     {
-        switch (topic)
-        {
-            case DxlTopics.ServiceRegister:
-            case DxlTopics.ServiceUnregister:
-            case DxlTopics.ServiceQuery:
-            case DxlTopics.BrokerHealth:
-            case DxlTopics.BrokerRegistryQuery:
-            case DxlTopics.ClientRegistryQuery:
-            case DxlTopics.BrokerSubscriptionCount:
-            case DxlTopics.BrokerTopicQuery:
-                break;
-            default:
-                return false;
-        }
-
+        if (!IsBrokerService(topic)) return false;
         JsonDocument doc;
         try
         {
@@ -460,51 +451,55 @@ public sealed class DxlFabricBroker : IAsyncDisposable
         }
         using (doc)
         {
-            var root = doc.RootElement;
-            if (root.ValueKind != JsonValueKind.Object) return true;
-            switch (topic)
-            {
-                case DxlTopics.ServiceRegister:
-                    var registration = ParseRegistration(root, connection);
-                    if (registration is null) return true;
-                    _registry.Register(registration);
-                    await RespondAsync(request, Array.Empty<byte>()).ConfigureAwait(false);
-                    await PublishEventAsync(DxlTopics.ServiceRegisteredEvent, DxlServiceRegistry.RecordJson(registration)).ConfigureAwait(false);
-                    return true;
-                case DxlTopics.ServiceUnregister:
-                    var guid = GetString(root, "serviceGuid");
-                    var removed = string.IsNullOrEmpty(guid) ? null : _registry.Unregister(guid, connection.CanonicalId);
-                    await RespondAsync(request, Array.Empty<byte>()).ConfigureAwait(false);
-                    if (removed is not null) await PublishEventAsync(DxlTopics.ServiceUnregisteredEvent, DxlServiceRegistry.GuidJson(removed.ServiceGuid)).ConfigureAwait(false);
-                    return true;
-                case DxlTopics.ServiceQuery:
-                    await RespondAsync(request, _registry.QueryJson(GetString(root, "serviceGuid"), GetString(root, "serviceType"))).ConfigureAwait(false);
-                    return true;
-                case DxlTopics.BrokerHealth:
-                    await RespondAsync(request, HealthJson()).ConfigureAwait(false);
-                    return true;
-                case DxlTopics.BrokerRegistryQuery:
-                    var wanted = GetString(root, "brokerGuid");
-                    await RespondAsync(request, BrokerRegistryJson(string.IsNullOrEmpty(wanted) || wanted == BrokerGuid)).ConfigureAwait(false);
-                    return true;
-                case DxlTopics.BrokerSubscriptionCount:
-                    // Broadcast to every broker: one with nothing to say (no topic) stays silent, never "not found".
-                    var subscribed = GetString(root, "topic");
-                    if (!string.IsNullOrEmpty(subscribed))
-                        await RespondAsync(request, SubscriptionCountJson(subscribed)).ConfigureAwait(false);
-                    return true;
-                case DxlTopics.BrokerTopicQuery:
-                    var queried = GetString(root, "brokerGuid");
-                    await RespondAsync(request, TopicQueryJson(string.IsNullOrEmpty(queried) || queried == BrokerGuid, root)).ConfigureAwait(false);
-                    return true;
-                default: // DxlTopics.ClientRegistryQuery: "{}" when connected here, no answer otherwise.
-                    var client = GetString(root, "clientGuid");
-                    if (!string.IsNullOrEmpty(client) && IsConnected(client))
-                        await RespondAsync(request, DxlServiceRegistry.WithNewline("{}"u8)).ConfigureAwait(false);
-                    return true;
-            }
+            // A JSON payload that is not an object is dropped the same way.
+            if (doc.RootElement.ValueKind == JsonValueKind.Object)
+                await AnswerBrokerServiceAsync(topic, request, doc.RootElement, connection).ConfigureAwait(false);
         }
+        return true;
     }
+
+    private Task AnswerBrokerServiceAsync(string topic, DxlRequest request, JsonElement root, DxlConnection connection) => topic switch
+    {
+        DxlTopics.ServiceRegister => RegisterServiceAsync(request, root, connection),
+        DxlTopics.ServiceUnregister => UnregisterServiceAsync(request, root, connection),
+        DxlTopics.ServiceQuery => RespondAsync(request, _registry.QueryJson(GetString(root, "serviceGuid"), GetString(root, "serviceType"))),
+        DxlTopics.BrokerHealth => RespondAsync(request, HealthJson()),
+        DxlTopics.BrokerRegistryQuery => RespondAsync(request, BrokerRegistryJson(AsksThisBroker(root))),
+        DxlTopics.BrokerSubscriptionCount => AnswerSubscriptionCountAsync(request, root),
+        DxlTopics.BrokerTopicQuery => RespondAsync(request, TopicQueryJson(AsksThisBroker(root), root)),
+        _ => AnswerClientRegistryQueryAsync(request, root),
+    };
+
+    /// <summary>A registry query without a brokerGuid, or with this broker's, is about this broker.</summary>
+    private bool AsksThisBroker(JsonElement root) => GetString(root, "brokerGuid") is not { Length: > 0 } wanted || wanted == BrokerGuid;
+
+    private async Task RegisterServiceAsync(DxlRequest request, JsonElement root, DxlConnection connection)
+    {
+        var registration = ParseRegistration(root, connection);
+        if (registration is null) return;
+        _registry.Register(registration);
+        await RespondAsync(request, Array.Empty<byte>()).ConfigureAwait(false);
+        await PublishEventAsync(DxlTopics.ServiceRegisteredEvent, DxlServiceRegistry.RecordJson(registration)).ConfigureAwait(false);
+    }
+
+    /// <summary>Acknowledged whether or not the service was there; only its owner's request removes it.</summary>
+    private async Task UnregisterServiceAsync(DxlRequest request, JsonElement root, DxlConnection connection)
+    {
+        var guid = GetString(root, "serviceGuid");
+        var removed = string.IsNullOrEmpty(guid) ? null : _registry.Unregister(guid, connection.CanonicalId);
+        await RespondAsync(request, Array.Empty<byte>()).ConfigureAwait(false);
+        if (removed is not null) await PublishEventAsync(DxlTopics.ServiceUnregisteredEvent, DxlServiceRegistry.GuidJson(removed.ServiceGuid)).ConfigureAwait(false);
+    }
+
+    /// <summary>Broadcast to every broker: one with nothing to say (no topic) stays silent, never "not found".</summary>
+    private Task AnswerSubscriptionCountAsync(DxlRequest request, JsonElement root) =>
+        GetString(root, "topic") is { Length: > 0 } subscribed ? RespondAsync(request, SubscriptionCountJson(subscribed)) : Task.CompletedTask;
+
+    /// <summary>"{}" when the client is connected here, no answer otherwise.</summary>
+    private Task AnswerClientRegistryQueryAsync(DxlRequest request, JsonElement root) =>
+        GetString(root, "clientGuid") is { Length: > 0 } client && IsConnected(client)
+            ? RespondAsync(request, DxlServiceRegistry.WithNewline("{}"u8))
+            : Task.CompletedTask;
 
     private bool IsConnected(string clientId)
     {
