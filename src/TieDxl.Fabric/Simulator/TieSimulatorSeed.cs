@@ -49,10 +49,9 @@ public static class TieSimulatorSeed
     public const string Cert2PublicKeySha1 = "3b87a2d6f39770160364b79a152fcc73bae27adf";
 
     /// <summary>
-    /// notepad.exe's signing certificate as named in its repchange events: the values of the OpenDXL TIE client's
-    /// repchange example, so that events from the simulator and from that example name the same certificate.
+    /// The public key of notepad.exe's signing certificate as named in its repchange events: the value of the OpenDXL TIE client's
+    /// repchange example, so that events from the simulator and from that example name the same key.
     /// </summary>
-    public const string NotepadCertSha1 = "ac1fd0922a4a2a6e5779acdd628747c28394b0b9";
     public const string NotepadCertPublicKeySha1 = "435dfd470f727437c7cb4f07cba1f9a1f4272656";
 
     public const string Agent1 = "{3a6f574a-3e6f-436d-acd4-bcde336b054d}";
