@@ -41,13 +41,8 @@ public sealed class DxlTestFabric : IAsyncDisposable
 {
     private readonly bool _ownsFolder;
 
-    private DxlTestFabric(DxlTestPki pki, DxlFabricBroker broker, DxlTestPkiFiles files, bool ownsFolder)
-    {
-        Pki = pki;
-        Broker = broker;
-        Files = files;
-        _ownsFolder = ownsFolder;
-    }
+    private DxlTestFabric(DxlTestPki pki, DxlFabricBroker broker, DxlTestPkiFiles files, bool ownsFolder) =>
+        (Pki, Broker, Files, _ownsFolder) = (pki, broker, files, ownsFolder);
 
     public DxlTestPki Pki { get; }
     public DxlFabricBroker Broker { get; }

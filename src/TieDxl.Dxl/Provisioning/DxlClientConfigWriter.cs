@@ -23,11 +23,7 @@ public sealed record DxlClientConfigFiles(
 /// <summary>Everything to be written, validated; <see cref="DxlClientConfigWriter.Write"/> writes it.</summary>
 public sealed class DxlClientConfigPlan
 {
-    internal DxlClientConfigPlan(DxlClientConfigFiles files, IReadOnlyList<PlannedFile> writes)
-    {
-        Files = files;
-        Writes = writes;
-    }
+    internal DxlClientConfigPlan(DxlClientConfigFiles files, IReadOnlyList<PlannedFile> writes) => (Files, Writes) = (files, writes);
 
     public DxlClientConfigFiles Files { get; }
 

@@ -686,26 +686,30 @@ public sealed class TieSimulator : IAsyncDisposable
         });
 
     internal static byte[] FileRepChangeEvent(TieSimItem item, IReadOnlyList<TieReputation> old, IReadOnlyList<TieReputation> @new, long now) =>
-        TiePayloads.Write((item, old, @new), now, static (w, a, t) =>
+        RepChangeEvent(item, old, @new, now, static (w, file) =>
         {
-            WriteRepChangeStart(w, a.item, a.old, a.@new, t);
-            if (a.item.Certificate is { } cert)
-            {
-                w.WriteStartObject("relationships");
-                w.WriteStartObject("certificate");
-                TiePayloads.WriteHashArray(w, "hashes", cert.Hashes);
-                if (cert.PublicKeySha1 is { } pk) w.WriteBase64String("publicKeySha1", Convert.FromHexString(pk));
-                w.WriteEndObject();
-                w.WriteEndObject();
-            }
+            if (file.Certificate is not { } cert) return;
+            w.WriteStartObject("relationships");
+            w.WriteStartObject("certificate");
+            TiePayloads.WriteHashArray(w, "hashes", cert.Hashes);
+            if (cert.PublicKeySha1 is { } pk) w.WriteBase64String("publicKeySha1", Convert.FromHexString(pk));
+            w.WriteEndObject();
             w.WriteEndObject();
         });
 
     internal static byte[] CertRepChangeEvent(TieSimItem item, IReadOnlyList<TieReputation> old, IReadOnlyList<TieReputation> @new, long now) =>
-        TiePayloads.Write((item, old, @new), now, static (w, a, t) =>
+        RepChangeEvent(item, old, @new, now, static (w, certificate) =>
+        {
+            if (certificate.PublicKeySha1 is { } pk) w.WriteBase64String("publicKeySha1", Convert.FromHexString(pk));
+        });
+
+    /// <summary>A change event: the shared part, then what only files or only certificates carry.</summary>
+    private static byte[] RepChangeEvent(TieSimItem item, IReadOnlyList<TieReputation> old, IReadOnlyList<TieReputation> @new, long now,
+        Action<Utf8JsonWriter, TieSimItem> writeOwnFields) =>
+        TiePayloads.Write((item, old, @new, writeOwnFields), now, static (w, a, t) =>
         {
             WriteRepChangeStart(w, a.item, a.old, a.@new, t);
-            if (a.item.PublicKeySha1 is { } pk) w.WriteBase64String("publicKeySha1", Convert.FromHexString(pk));
+            a.writeOwnFields(w, a.item);
             w.WriteEndObject();
         });
 
