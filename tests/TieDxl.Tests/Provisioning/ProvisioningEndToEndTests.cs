@@ -58,10 +58,8 @@ public sealed class ProvisioningEndToEndTests
     {
         await using var fabric = await DxlTestFabric.StartAsync(new DxlTestFabricOptions { WithTieSimulator = false });
         using var folder = new TempFolder();
-        using var epo = ClientFor(fabric);
-        using var request = DxlCertificateRequest.Create(new DxlCertificateSubject { CommonName = "addressed" });
 
-        var files = await DxlProvisioner.ProvisionAsync(epo, request, folder.Path);
+        var files = await ProvisionAsync(fabric, folder.Path, "addressed");
 
         var provisionedId = Assert.Single(files.Brokers).Id;
         Assert.Equal(fabric.Broker.BrokerGuid, provisionedId);
