@@ -73,6 +73,8 @@ public sealed class DxlTestFabric : IAsyncDisposable
                 ServerCertificate = pki.Broker.Certificate,
                 ClientCertificateAuthorities = pki.CaCertificates,
                 Port = options.Port,
+                // In braces, as the brokers of an ePO-managed fabric name themselves and ePO lists them.
+                BrokerGuid = "{" + Guid.NewGuid().ToString("D") + "}",
             });
             await broker.StartAsync(cancellationToken).ConfigureAwait(false);
             files = pki.WriteClientFiles(folder, new DxlTestConfigOptions { Port = broker.Port, BrokerId = broker.BrokerGuid });
