@@ -16,19 +16,12 @@ public sealed class DxlEnvelopeException : DxlException
 }
 
 /// <summary>A configuration problem, naming the file, line or setting at fault.</summary>
-public sealed class DxlConfigException : DxlException
+public sealed class DxlConfigException(string message, string? file = null, int? line = null, string? setting = null, Exception? inner = null)
+    : DxlException(Compose(message, file, line, setting), inner)
 {
-    public DxlConfigException(string message, string? file = null, int? line = null, string? setting = null, Exception? inner = null)
-        : base(Compose(message, file, line, setting), inner)
-    {
-        File = file;
-        Line = line;
-        Setting = setting;
-    }
-
-    public string? File { get; }
-    public int? Line { get; }
-    public string? Setting { get; }
+    public string? File { get; } = file;
+    public int? Line { get; } = line;
+    public string? Setting { get; } = setting;
 
     private static string Compose(string message, string? file, int? line, string? setting)
     {
@@ -58,24 +51,17 @@ public sealed class DxlConnectionLostException : DxlConnectionException
 /// The fabric could not be reached for the whole of an operation's time: the client was reconnecting (or the live
 /// connection had stopped carrying traffic) until the timeout ran out. Says since when and which brokers were tried.
 /// </summary>
-public sealed class DxlFabricUnreachableException : DxlConnectionException
+public sealed class DxlFabricUnreachableException(string message, DateTimeOffset unreachableSince, IReadOnlyList<string> brokersTried, string? lastError)
+    : DxlConnectionException(message)
 {
-    public DxlFabricUnreachableException(string message, DateTimeOffset unreachableSince, IReadOnlyList<string> brokersTried, string? lastError)
-        : base(message)
-    {
-        UnreachableSince = unreachableSince;
-        BrokersTried = brokersTried;
-        LastError = lastError;
-    }
-
     /// <summary>When the connection was lost (or last carried traffic).</summary>
-    public DateTimeOffset UnreachableSince { get; }
+    public DateTimeOffset UnreachableSince { get; } = unreachableSince;
 
     /// <summary>The brokers the client tried since then, as <c>ssl://host:port</c>.</summary>
-    public IReadOnlyList<string> BrokersTried { get; }
+    public IReadOnlyList<string> BrokersTried { get; } = brokersTried;
 
     /// <summary>The last connect error or the reason the connection was dropped.</summary>
-    public string? LastError { get; }
+    public string? LastError { get; } = lastError;
 }
 
 /// <summary>The TLS handshake failed: the reason says which side and why (CA, expiry, key, no certificate).</summary>
@@ -85,34 +71,21 @@ public sealed class DxlTlsException : DxlConnectionException
 }
 
 /// <summary>No response arrived within the timeout. On a DXL fabric this often means missing topic authorisation.</summary>
-public sealed class DxlTimeoutException : DxlException
+public sealed class DxlTimeoutException(string topic, string messageId, TimeSpan timeout)
+    : DxlException($"No response to the request on '{topic}' (message {messageId}) within {timeout.TotalSeconds:0.###} s. " +
+                   "The service may be down, slow, or this client may not be authorised to send on that topic.")
 {
-    public DxlTimeoutException(string topic, string messageId, TimeSpan timeout)
-        : base($"No response to the request on '{topic}' (message {messageId}) within {timeout.TotalSeconds:0.###} s. " +
-               "The service may be down, slow, or this client may not be authorised to send on that topic.")
-    {
-        Topic = topic;
-        MessageId = messageId;
-        Timeout = timeout;
-    }
-
-    public string Topic { get; }
-    public string MessageId { get; }
-    public TimeSpan Timeout { get; }
+    public string Topic { get; } = topic;
+    public string MessageId { get; } = messageId;
+    public TimeSpan Timeout { get; } = timeout;
 }
 
 /// <summary>The service or the broker answered with an error response.</summary>
-public sealed class DxlErrorResponseException : DxlException
+public sealed class DxlErrorResponseException(string topic, DxlErrorResponse response)
+    : DxlException(Describe(topic, response))
 {
-    public DxlErrorResponseException(string topic, DxlErrorResponse response)
-        : base(Describe(topic, response))
-    {
-        Topic = topic;
-        Response = response;
-    }
-
-    public string Topic { get; }
-    public DxlErrorResponse Response { get; }
+    public string Topic { get; } = topic;
+    public DxlErrorResponse Response { get; } = response;
     public uint Code => Response.Code;
     public string ErrorMessage => Response.ErrorMessage ?? "";
 
@@ -126,15 +99,9 @@ public sealed class DxlErrorResponseException : DxlException
 }
 
 /// <summary>An envelope larger than the broker's limit: refused before sending.</summary>
-public sealed class DxlPayloadTooLargeException : DxlException
+public sealed class DxlPayloadTooLargeException(string topic, int size, int limit)
+    : DxlException($"The message for '{topic}' is {size} bytes; the broker limit is {limit} bytes. Nothing was sent.")
 {
-    public DxlPayloadTooLargeException(string topic, int size, int limit)
-        : base($"The message for '{topic}' is {size} bytes; the broker limit is {limit} bytes. Nothing was sent.")
-    {
-        Size = size;
-        Limit = limit;
-    }
-
-    public int Size { get; }
-    public int Limit { get; }
+    public int Size { get; } = size;
+    public int Limit { get; } = limit;
 }

@@ -41,13 +41,8 @@ public sealed class DxlTestFabric : IAsyncDisposable
 {
     private readonly bool _ownsFolder;
 
-    private DxlTestFabric(DxlTestPki pki, DxlFabricBroker broker, DxlTestPkiFiles files, bool ownsFolder)
-    {
-        Pki = pki;
-        Broker = broker;
-        Files = files;
-        _ownsFolder = ownsFolder;
-    }
+    private DxlTestFabric(DxlTestPki pki, DxlFabricBroker broker, DxlTestPkiFiles files, bool ownsFolder) =>
+        (Pki, Broker, Files, _ownsFolder) = (pki, broker, files, ownsFolder);
 
     public DxlTestPki Pki { get; }
     public DxlFabricBroker Broker { get; }
@@ -78,9 +73,11 @@ public sealed class DxlTestFabric : IAsyncDisposable
                 ServerCertificate = pki.Broker.Certificate,
                 ClientCertificateAuthorities = pki.CaCertificates,
                 Port = options.Port,
+                // In braces, as the brokers of an ePO-managed fabric name themselves and ePO lists them.
+                BrokerGuid = "{" + Guid.NewGuid().ToString("D") + "}",
             });
             await broker.StartAsync(cancellationToken).ConfigureAwait(false);
-            files = pki.WriteClientFiles(folder, new DxlTestConfigOptions { Port = broker.Port, BrokerId = "tiedxl-test-fabric" });
+            files = pki.WriteClientFiles(folder, new DxlTestConfigOptions { Port = broker.Port, BrokerId = broker.BrokerGuid });
         }
         catch
         {
@@ -123,10 +120,11 @@ public sealed class DxlTestFabric : IAsyncDisposable
         await Simulator.StartAsync(cancellationToken).ConfigureAwait(false);
     }
 
-    /// <summary>This broker as the provisioning endpoint lists it: a GUID id, as ePO names brokers.</summary>
-    public DxlBroker ProvisionedBroker() => new(BrokerGuid, "127.0.0.1", Port, "127.0.0.1");
-
-    private string BrokerGuid { get; } = "{" + Guid.NewGuid().ToString("D") + "}";
+    /// <summary>
+    /// This broker as the provisioning endpoint lists it: under the broker's own GUID, as ePO lists its brokers. The
+    /// broker drops messages addressed only to other broker ids, so any other id would make addressed messages vanish.
+    /// </summary>
+    public DxlBroker ProvisionedBroker() => new(Broker.BrokerGuid, "127.0.0.1", Port, "127.0.0.1");
 
     /// <summary>A client config for this fabric (fresh client id each call).</summary>
     public DxlClientConfig NewClientConfig() => DxlClientConfig.Load(ConfigPath);
@@ -143,8 +141,9 @@ public sealed class DxlTestFabric : IAsyncDisposable
 
     private static void TryDelete(string folder)
     {
+        // A temporary folder of throwaway test keys: a file still open elsewhere must not fail the stop.
         try { Directory.Delete(folder, recursive: true); }
-        catch (IOException) { }
-        catch (UnauthorizedAccessException) { }
+        catch (IOException) { /* left in the temp folder; nothing depends on its removal */ }
+        catch (UnauthorizedAccessException) { /* as above */ }
     }
 }

@@ -58,8 +58,8 @@ public sealed class DependencyIsolation : IModuleAssemblyInitializer
         return context.LoadFromAssemblyName(requested);
     }
 
-    // System.Management.Automation.TypeAccelerators is not public; its Add method is the documented way
-    // (about_Type_Accelerators) to make a type nameable in scripts. Without it the types still work, only not by name.
+    // System.Management.Automation.TypeAccelerators is not public, but its public static Add method is what PowerShell
+    // offers to make a type nameable in scripts. Without it the types still work, only not by name.
     private static void AddTypeAccelerators(IEnumerable<Assembly> assemblies)
     {
         var accelerators = typeof(PSObject).Assembly.GetType("System.Management.Automation.TypeAccelerators");

@@ -23,8 +23,6 @@ public sealed record DxlCheckStep(int Step, string Name, DxlCheckStatus Status, 
 /// </summary>
 public static class DxlDiagnostics
 {
-    public const string ServiceQueryTopic = "/mcafee/service/dxl/svcregistry/query";
-
     /// <summary>
     /// Runs every step in order; after the first failure the rest are Skipped. <paramref name="sampleRequest"/> is the
     /// final step (e.g. one TIE lookup) and returns a sentence describing its success.
@@ -40,152 +38,179 @@ public static class DxlDiagnostics
         CancellationToken cancellationToken = default,
         IReadOnlyList<string>? serviceTopics = null)
     {
-        var steps = new List<DxlCheckStep>();
-        var failed = false;
-
-        async Task<T?> Step<T>(string name, Func<Task<(T value, DxlCheckStatus status, string detail, string? target)>> check)
-        {
-            if (failed)
-            {
-                steps.Add(new DxlCheckStep(steps.Count + 1, name, DxlCheckStatus.Skipped, "skipped: an earlier step failed", TimeSpan.Zero));
-                return default;
-            }
-            var watch = Stopwatch.StartNew();
-            try
-            {
-                var (value, status, detail, target) = await check().ConfigureAwait(false);
-                steps.Add(new DxlCheckStep(steps.Count + 1, name, status, detail, watch.Elapsed, target));
-                failed = status == DxlCheckStatus.Failed;
-                return value;
-            }
-            catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
-            {
-                steps.Add(new DxlCheckStep(steps.Count + 1, name, DxlCheckStatus.Failed, e.Message, watch.Elapsed));
-                failed = true;
-                return default;
-            }
-        }
-
-        var config = await Step("Configuration", () =>
-        {
-            var c = loadConfig();
-            var certificate = c.GetClientCertificate();
-            var roots = c.GetBrokerCaCertificates();
-            var brokers = c.EffectiveBrokers;
-            if (brokers.Count == 0) throw new DxlConfigException("No broker is configured.", c.ConfigFilePath, setting: "[Brokers]");
-            return Task.FromResult((c, DxlCheckStatus.Passed,
-                $"{brokers.Count} broker(s); client certificate {certificate.Subject} (valid until {certificate.NotAfter:yyyy-MM-dd}); {roots.Count} CA certificate(s)",
-                c.ConfigFilePath));
-        }).ConfigureAwait(false);
-
-        var reachable = await Step("TCP", async () =>
-        {
-            var results = new List<string>();
-            DxlBroker? first = null;
-            foreach (var broker in config!.EffectiveBrokers)
-            {
-                try
-                {
-                    using var socket = new Socket(SocketType.Stream, ProtocolType.Tcp);
-                    using var cts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-                    cts.CancelAfter(TimeSpan.FromSeconds(Math.Max(1, config.BrokerProbeTimeout.TotalSeconds * 3)));
-                    await socket.ConnectAsync(broker.Host, broker.Port, cts.Token).ConfigureAwait(false);
-                    first ??= broker;
-                    results.Add($"{broker}: open");
-                }
-                catch (Exception e) when (e is SocketException or OperationCanceledException && !cancellationToken.IsCancellationRequested)
-                {
-                    results.Add($"{broker}: {(e is OperationCanceledException ? "no answer (filtered or down)" : e.Message)}");
-                }
-            }
-            return (first, first is null ? DxlCheckStatus.Failed : DxlCheckStatus.Passed, string.Join("; ", results), first?.ToString());
-        }).ConfigureAwait(false);
-
-        await Step("TLS", async () =>
-        {
-            var detail = await CheckTlsAsync(config!, reachable!, cancellationToken).ConfigureAwait(false);
-            return (true, DxlCheckStatus.Passed, detail, reachable!.ToString());
-        }).ConfigureAwait(false);
-
+        var run = new CheckRun(cancellationToken);
+        // A step runs only while every earlier one passed, so the values of earlier steps are set when it reads them.
+        var config = await run.StepAsync("Configuration", () => Task.FromResult(CheckConfiguration(loadConfig))).ConfigureAwait(false);
+        var reachable = await run.StepAsync("TCP", () => CheckTcpAsync(config!, cancellationToken)).ConfigureAwait(false);
+        await run.StepAsync("TLS", () => CheckTlsStepAsync(config!, reachable!, cancellationToken)).ConfigureAwait(false);
         DxlClient? client = null;
         try
         {
-            client = await Step("MQTT connect", async () =>
-            {
-                var c = new DxlClient(config!);
-                try
-                {
-                    await c.ConnectAsync(cancellationToken).ConfigureAwait(false);
-                }
-                catch
-                {
-                    await c.DisposeAsync().ConfigureAwait(false);
-                    throw;
-                }
-                return (c, DxlCheckStatus.Passed, $"connected as {c.ClientId}", c.CurrentBroker?.ToString());
-            }).ConfigureAwait(false);
-
-            await Step("Reply topic", async () =>
-            {
-                await client!.PingReplyTopicAsync(timeout, cancellationToken).ConfigureAwait(false);
-                return (true, DxlCheckStatus.Passed, $"subscribed to {client.ReplyTopic} and received on it", client.ReplyTopic);
-            }).ConfigureAwait(false);
-
+            client = await run.StepAsync("MQTT connect", () => ConnectAsync(config!, cancellationToken)).ConfigureAwait(false);
+            await run.StepAsync("Reply topic", () => CheckReplyTopicAsync(client!, timeout, cancellationToken)).ConfigureAwait(false);
             if (serviceType is not null)
-            {
-                await Step("Service registered", async () =>
-                {
-                    // By topics: every registered service ({}), judged by its request channels.
-                    var query = serviceTopics is { Count: > 0 } ? new Dictionary<string, string>() : new Dictionary<string, string> { ["serviceType"] = serviceType };
-                    var payload = Encoding.UTF8.GetBytes(JsonSerializer.Serialize(query));
-                    DxlResponse response;
-                    try
-                    {
-                        response = await client!.RequestAsync(new DxlRequest(ServiceQueryTopic, payload), timeout, cancellationToken).ConfigureAwait(false);
-                    }
-                    catch (DxlTimeoutException)
-                    {
-                        return (false, DxlCheckStatus.Warning,
-                            "the broker did not answer the service-registry query: it is not an OpenDXL broker (plain MQTT?) or the query is not authorised; the sample request decides",
-                            (string?)serviceType);
-                    }
-                    if (serviceTopics is { Count: > 0 })
-                    {
-                        var (status, detail) = JudgeServiceTopics(response.PayloadText, serviceTopics, serviceType);
-                        return (status != DxlCheckStatus.Failed, status, detail, (string?)serviceType);
-                    }
-                    var count = CountServices(response.PayloadText, serviceType);
-                    return count > 0
-                        ? (true, DxlCheckStatus.Passed, $"{count} instance(s) of {serviceType} registered", serviceType)
-                        : (false, DxlCheckStatus.Failed, $"no instance of {serviceType} is registered on the fabric: the service is down or not connected to these brokers", serviceType);
-                }).ConfigureAwait(false);
-            }
-
+                await run.StepAsync(ServiceRegisteredStep, () => CheckServiceRegisteredAsync(client!, serviceType, serviceTopics, timeout, cancellationToken)).ConfigureAwait(false);
             if (sampleRequest is not null)
-            {
-                await Step("Sample request", async () =>
-                {
-                    try
-                    {
-                        var detail = await sampleRequest(client!, cancellationToken).ConfigureAwait(false);
-                        return (true, DxlCheckStatus.Passed, detail, (string?)null);
-                    }
-                    catch (DxlTimeoutException e)
-                    {
-                        var registered = steps.Any(s => s.Name == "Service registered" && s.Status == DxlCheckStatus.Passed);
-                        var why = registered
-                            ? "the service is registered but never answered: this client is most likely not authorised to send on that topic (ePO DXL Topic Authorization), or the service is overloaded"
-                            : "no answer: the service is down, or this client is not authorised to send on that topic";
-                        return (false, DxlCheckStatus.Failed, $"{why}. ({e.Message})", e.Topic);
-                    }
-                }).ConfigureAwait(false);
-            }
+                await run.StepAsync("Sample request", () => CheckSampleRequestAsync(client!, sampleRequest, run.Passed(ServiceRegisteredStep), cancellationToken)).ConfigureAwait(false);
         }
         finally
         {
             if (client is not null) await client.DisposeAsync().ConfigureAwait(false);
         }
-        return steps;
+        return run.Steps;
+    }
+
+    private const string ServiceRegisteredStep = "Service registered";
+
+    /// <summary>What one step found: the value later steps use, and the row it adds.</summary>
+    private readonly record struct StepOutcome<T>(T Value, DxlCheckStatus Status, string Detail, string? Target);
+
+    /// <summary>The steps so far; once one fails, the rest are recorded as Skipped without running.</summary>
+    private sealed class CheckRun(CancellationToken cancellationToken)
+    {
+        private readonly List<DxlCheckStep> _steps = new();
+        private bool _failed;
+
+        public IReadOnlyList<DxlCheckStep> Steps => _steps;
+
+        public bool Passed(string name) => _steps.Any(s => s.Name == name && s.Status == DxlCheckStatus.Passed);
+
+        public async Task<T?> StepAsync<T>(string name, Func<Task<StepOutcome<T>>> check)
+        {
+            if (_failed)
+            {
+                Add(name, DxlCheckStatus.Skipped, "skipped: an earlier step failed", TimeSpan.Zero, null);
+                return default;
+            }
+            var watch = Stopwatch.StartNew();
+            try
+            {
+                var outcome = await check().ConfigureAwait(false);
+                Add(name, outcome.Status, outcome.Detail, watch.Elapsed, outcome.Target);
+                _failed = outcome.Status == DxlCheckStatus.Failed;
+                return outcome.Value;
+            }
+            catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+            {
+                // The failure is the step's finding: it becomes the row, and the later steps are skipped.
+                Add(name, DxlCheckStatus.Failed, e.Message, watch.Elapsed, null);
+                _failed = true;
+                return default;
+            }
+        }
+
+        private void Add(string name, DxlCheckStatus status, string detail, TimeSpan elapsed, string? target) =>
+            _steps.Add(new DxlCheckStep(_steps.Count + 1, name, status, detail, elapsed, target));
+    }
+
+    private static StepOutcome<DxlClientConfig> CheckConfiguration(Func<DxlClientConfig> loadConfig)
+    {
+        var config = loadConfig();
+        var certificate = config.GetClientCertificate();
+        var roots = config.GetBrokerCaCertificates();
+        var brokers = config.EffectiveBrokers;
+        if (brokers.Count == 0) throw new DxlConfigException("No broker is configured.", config.ConfigFilePath, setting: "[Brokers]");
+        return new(config, DxlCheckStatus.Passed,
+            $"{brokers.Count} broker(s); client certificate {certificate.Subject} (valid until {certificate.NotAfter:yyyy-MM-dd}); {roots.Count} CA certificate(s)",
+            config.ConfigFilePath);
+    }
+
+    /// <summary>Opens a TCP connection to every broker; the first that answers is the one the next steps use.</summary>
+    private static async Task<StepOutcome<DxlBroker?>> CheckTcpAsync(DxlClientConfig config, CancellationToken cancellationToken)
+    {
+        var results = new List<string>();
+        DxlBroker? first = null;
+        foreach (var broker in config.EffectiveBrokers)
+        {
+            try
+            {
+                using var socket = new Socket(SocketType.Stream, ProtocolType.Tcp);
+                using var cts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+                cts.CancelAfter(TimeSpan.FromSeconds(Math.Max(1, config.BrokerProbeTimeout.TotalSeconds * 3)));
+                await socket.ConnectAsync(broker.Host, broker.Port, cts.Token).ConfigureAwait(false);
+                first ??= broker;
+                results.Add($"{broker}: open");
+            }
+            catch (Exception e) when (e is SocketException or OperationCanceledException && !cancellationToken.IsCancellationRequested)
+            {
+                results.Add($"{broker}: {(e is OperationCanceledException ? "no answer (filtered or down)" : e.Message)}");
+            }
+        }
+        return new(first, first is null ? DxlCheckStatus.Failed : DxlCheckStatus.Passed, string.Join("; ", results), first?.ToString());
+    }
+
+    private static async Task<StepOutcome<bool>> CheckTlsStepAsync(DxlClientConfig config, DxlBroker broker, CancellationToken cancellationToken)
+    {
+        var detail = await CheckTlsAsync(config, broker, cancellationToken).ConfigureAwait(false);
+        return new(true, DxlCheckStatus.Passed, detail, broker.ToString());
+    }
+
+    private static async Task<StepOutcome<DxlClient>> ConnectAsync(DxlClientConfig config, CancellationToken cancellationToken)
+    {
+        var client = new DxlClient(config);
+        try
+        {
+            await client.ConnectAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch
+        {
+            await client.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+        return new(client, DxlCheckStatus.Passed, $"connected as {client.ClientId}", client.CurrentBroker?.ToString());
+    }
+
+    private static async Task<StepOutcome<bool>> CheckReplyTopicAsync(DxlClient client, TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        await client.PingReplyTopicAsync(timeout, cancellationToken).ConfigureAwait(false);
+        return new(true, DxlCheckStatus.Passed, $"subscribed to {client.ReplyTopic} and received on it", client.ReplyTopic);
+    }
+
+    /// <summary>Asks the broker's service registry; by topics when given (every service, judged by its request channels), else by type.</summary>
+    private static async Task<StepOutcome<bool>> CheckServiceRegisteredAsync(DxlClient client, string serviceType, IReadOnlyList<string>? serviceTopics,
+        TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        var byTopics = serviceTopics is { Count: > 0 };
+        var query = byTopics ? new Dictionary<string, string>() : new Dictionary<string, string> { ["serviceType"] = serviceType };
+        var payload = Encoding.UTF8.GetBytes(JsonSerializer.Serialize(query));
+        DxlResponse response;
+        try
+        {
+            response = await client.RequestAsync(new DxlRequest(DxlTopics.ServiceQuery, payload), timeout, cancellationToken).ConfigureAwait(false);
+        }
+        catch (DxlTimeoutException)
+        {
+            return new(false, DxlCheckStatus.Warning,
+                "the broker did not answer the service-registry query: it is not an OpenDXL broker (plain MQTT?) or the query is not authorised; the sample request decides",
+                serviceType);
+        }
+        if (byTopics)
+        {
+            var (status, detail) = JudgeServiceTopics(response.PayloadText, serviceTopics!, serviceType);
+            return new(status != DxlCheckStatus.Failed, status, detail, serviceType);
+        }
+        var count = ParseServiceRegistry(response.PayloadText).Count(s => s.ServiceType == serviceType);
+        return count > 0
+            ? new(true, DxlCheckStatus.Passed, $"{count} instance(s) of {serviceType} registered", serviceType)
+            : new(false, DxlCheckStatus.Failed, $"no instance of {serviceType} is registered on the fabric: the service is down or not connected to these brokers", serviceType);
+    }
+
+    /// <summary>Runs the caller's sample request; a timeout is explained by whether the service was seen registered.</summary>
+    private static async Task<StepOutcome<bool>> CheckSampleRequestAsync(DxlClient client, Func<DxlClient, CancellationToken, Task<string>> sampleRequest,
+        bool serviceRegistered, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var detail = await sampleRequest(client, cancellationToken).ConfigureAwait(false);
+            return new(true, DxlCheckStatus.Passed, detail, null);
+        }
+        catch (DxlTimeoutException e)
+        {
+            var why = serviceRegistered
+                ? "the service is registered but never answered: this client is most likely not authorised to send on that topic (ePO DXL Topic Authorization), or the service is overloaded"
+                : "no answer: the service is down, or this client is not authorised to send on that topic";
+            return new(false, DxlCheckStatus.Failed, $"{why}. ({e.Message})", e.Topic);
+        }
     }
 
     /// <summary>
@@ -239,16 +264,6 @@ public static class DxlDiagnostics
             list.Add(new DxlRegisteredService(Text("serviceGuid") ?? service.Name, Text("serviceType") ?? "", Text("clientGuid"), Text("brokerGuid"), channels));
         }
         return list;
-    }
-
-    private static int CountServices(string json, string serviceType)
-    {
-        using var document = JsonDocument.Parse(json.TrimEnd('\0', '\n', '\r', ' ', '\t'));
-        if (!document.RootElement.TryGetProperty("services", out var services) || services.ValueKind != JsonValueKind.Object) return 0;
-        var count = 0;
-        foreach (var service in services.EnumerateObject())
-            if (service.Value.TryGetProperty("serviceType", out var type) && type.GetString() == serviceType) count++;
-        return count;
     }
 
     /// <summary>A bare TLS handshake with the client certificate, judged by the same validator as the client.</summary>

@@ -3,7 +3,41 @@ namespace TieDxl.Dxl.Client;
 /// <summary>DXL topic rules: only a trailing <c>#</c> is a wildcard (the order of the broker and the Java client).</summary>
 public static class DxlTopics
 {
+    /// <summary>Each client's own reply topic is this prefix plus its client id.</summary>
     public const string ClientReplyPrefix = "/mcafee/client/";
+
+    /// <summary>Every topic below this prefix is a service of the broker itself, answered by the broker.</summary>
+    public const string BrokerServicePrefix = "/mcafee/service/dxl/";
+
+    /// <summary>Registers (or refreshes) a service with the broker's service registry.</summary>
+    public const string ServiceRegister = BrokerServicePrefix + "svcregistry/register";
+
+    /// <summary>Removes a service from the broker's service registry.</summary>
+    public const string ServiceUnregister = BrokerServicePrefix + "svcregistry/unregister";
+
+    /// <summary>Lists the registered services (all, or by serviceType or serviceGuid).</summary>
+    public const string ServiceQuery = BrokerServicePrefix + "svcregistry/query";
+
+    /// <summary>The broker's health answer (connected clients, its own guid).</summary>
+    public const string BrokerHealth = BrokerServicePrefix + "broker/health";
+
+    /// <summary>The brokers of the fabric as the broker knows them.</summary>
+    public const string BrokerRegistryQuery = BrokerServicePrefix + "brokerregistry/query";
+
+    /// <summary>Whether a client (by guid) is connected to this broker.</summary>
+    public const string ClientRegistryQuery = BrokerServicePrefix + "clientregistry/query";
+
+    /// <summary>How many subscriptions match a topic.</summary>
+    public const string BrokerSubscriptionCount = BrokerServicePrefix + "broker/subs";
+
+    /// <summary>Whether topics have subscribers on a broker.</summary>
+    public const string BrokerTopicQuery = BrokerServicePrefix + "brokerregistry/topicquery";
+
+    /// <summary>The broker's event after a service registration.</summary>
+    public const string ServiceRegisteredEvent = "/mcafee/event/dxl/svcregistry/register";
+
+    /// <summary>The broker's event after a service left the registry.</summary>
+    public const string ServiceUnregisteredEvent = "/mcafee/event/dxl/svcregistry/unregister";
 
     public static bool IsWildcard(string topic) => topic.EndsWith('#');
 

@@ -191,66 +191,71 @@ internal static class DxlConfigFileReader
     {
         var sections = Parse(full, lines);
         var config = new DxlClientConfig { ConfigFilePath = full };
-        var dir = Path.GetDirectoryName(full)!;
-
-        if (sections.TryGetValue("General", out var general))
-        {
-            foreach (var e in general.Entries)
-            {
-                switch (e.Key.ToLowerInvariant())
-                {
-                    case "clientid":
-                        if (e.Value.Length > 0) config.ClientId = e.Value;
-                        break;
-                    case "usewebsockets":
-                        if (e.Value.Length > 0) config.UseWebSockets = ParseBool(full, e);
-                        break;
-                    case "keepalive":
-                        if (e.Value.Length > 0) config.KeepAliveSeconds = ParseInt(full, e, 0, 65535, "a number of seconds from 0 to 65535");
-                        break;
-                    case "connectretries":
-                        if (e.Value.Length > 0) config.ConnectRetries = ParseInt(full, e, -1, int.MaxValue, "a whole number, -1 for unlimited");
-                        break;
-                    case "stricthostnamecheck":
-                        if (e.Value.Length > 0) config.StrictHostNameCheck = ParseBool(full, e);
-                        break;
-                    // Other keys are ignored, as the reference client ignores them.
-                }
-            }
-        }
-
+        if (sections.TryGetValue("General", out var general)) ReadGeneral(full, general, config);
         if (!sections.TryGetValue("Certs", out var certs))
             throw new DxlConfigException("the [Certs] section is missing; it must set BrokerCertChain, CertFile and PrivateKey", full);
-        config.BrokerCertChainPath = RequiredPath(full, dir, certs, "BrokerCertChain");
-        config.CertFilePath = RequiredPath(full, dir, certs, "CertFile");
-        config.PrivateKeyPath = RequiredPath(full, dir, certs, "PrivateKey");
-        var password = certs.Get("PrivateKeyPassword");
-        if (password is not null && password.Value.Length > 0) config.PrivateKeyPassword = password.Value;
-
+        ReadCerts(full, certs, config);
         if (sections.TryGetValue("Brokers", out var brokers))
             foreach (var e in brokers.Entries)
                 config.Brokers.Add(DxlBroker.Parse(e.Value, false, full, e.Line, e.Key));
         if (sections.TryGetValue("BrokersWebSockets", out var wsBrokers))
             foreach (var e in wsBrokers.Entries)
                 config.WebSocketBrokers.Add(DxlBroker.Parse(e.Value, true, full, e.Line, e.Key));
+        if (sections.TryGetValue("Proxy", out var proxy)) config.Proxy = ReadProxy(full, proxy);
+        return config;
+    }
 
-        if (sections.TryGetValue("Proxy", out var proxy))
+    /// <summary>[General]: an empty value keeps the default; other keys are ignored, as the reference client ignores them.</summary>
+    private static void ReadGeneral(string full, Section general, DxlClientConfig config)
+    {
+        foreach (var e in general.Entries)
         {
-            var address = proxy.Get("Address");
-            if (address is not null && address.Value.Length > 0)
+            if (e.Value.Length == 0) continue;
+            switch (e.Key.ToLowerInvariant())
             {
-                var port = proxy.Get("Port");
-                if (port is null || port.Value.Length == 0)
-                    throw new DxlConfigException("[Proxy] sets Address but no Port", full, address.Line, "Port");
-                if (!DxlBroker.TryParsePort(port.Value, out var portNumber))
-                    throw new DxlConfigException($"the proxy port '{port.Value}' is not a number from 1 to 65535", full, port.Line, "Port");
-                var user = proxy.Get("User")?.Value;
-                var pass = proxy.Get("Password")?.Value;
-                config.Proxy = new DxlProxy(address.Value, portNumber, string.IsNullOrEmpty(user) ? null : user, string.IsNullOrEmpty(pass) ? null : pass);
+                case "clientid":
+                    config.ClientId = e.Value;
+                    break;
+                case "usewebsockets":
+                    config.UseWebSockets = ParseBool(full, e);
+                    break;
+                case "keepalive":
+                    config.KeepAliveSeconds = ParseInt(full, e, 0, 65535, "a number of seconds from 0 to 65535");
+                    break;
+                case "connectretries":
+                    config.ConnectRetries = ParseInt(full, e, -1, int.MaxValue, "a whole number, -1 for unlimited");
+                    break;
+                case "stricthostnamecheck":
+                    config.StrictHostNameCheck = ParseBool(full, e);
+                    break;
             }
         }
+    }
 
-        return config;
+    /// <summary>[Certs]: the three files are required, relative paths are from the config's folder.</summary>
+    private static void ReadCerts(string full, Section certs, DxlClientConfig config)
+    {
+        var dir = Path.GetDirectoryName(full)!;
+        config.BrokerCertChainPath = RequiredPath(full, dir, certs, "BrokerCertChain");
+        config.CertFilePath = RequiredPath(full, dir, certs, "CertFile");
+        config.PrivateKeyPath = RequiredPath(full, dir, certs, "PrivateKey");
+        var password = certs.Get("PrivateKeyPassword");
+        if (password is not null && password.Value.Length > 0) config.PrivateKeyPassword = password.Value;
+    }
+
+    /// <summary>[Proxy]: null without an Address; an Address needs a valid Port.</summary>
+    private static DxlProxy? ReadProxy(string full, Section proxy)
+    {
+        var address = proxy.Get("Address");
+        if (address is null || address.Value.Length == 0) return null;
+        var port = proxy.Get("Port");
+        if (port is null || port.Value.Length == 0)
+            throw new DxlConfigException("[Proxy] sets Address but no Port", full, address.Line, "Port");
+        if (!DxlBroker.TryParsePort(port.Value, out var portNumber))
+            throw new DxlConfigException($"the proxy port '{port.Value}' is not a number from 1 to 65535", full, port.Line, "Port");
+        var user = proxy.Get("User")?.Value;
+        var pass = proxy.Get("Password")?.Value;
+        return new DxlProxy(address.Value, portNumber, string.IsNullOrEmpty(user) ? null : user, string.IsNullOrEmpty(pass) ? null : pass);
     }
 
     private static string RequiredPath(string file, string dir, Section certs, string key)

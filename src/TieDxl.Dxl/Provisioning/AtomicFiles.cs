@@ -36,7 +36,11 @@ public static class AtomicFiles
         {
             foreach (var (temp, _) in staged)
             {
-                try { File.Delete(temp); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+                // Best effort: the failure that brought us here is what the caller must see; a leftover hidden
+                // .tmp file holds no secret the target would not, and it is owner-only when the target is.
+                try { File.Delete(temp); }
+                catch (IOException) { /* left behind; see above */ }
+                catch (UnauthorizedAccessException) { /* left behind; see above */ }
             }
         }
     }

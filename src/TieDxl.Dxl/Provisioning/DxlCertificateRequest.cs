@@ -29,13 +29,8 @@ public sealed class DxlCertificateRequest : IDisposable
     private const string ClientAuthOid = "1.3.6.1.5.5.7.3.2";
     private readonly RSA? _key;
 
-    private DxlCertificateRequest(string csrPem, string subject, byte[] publicKeyInfo, RSA? key)
-    {
-        CsrPem = csrPem;
-        Subject = subject;
-        PublicKeyInfo = publicKeyInfo;
-        _key = key;
-    }
+    private DxlCertificateRequest(string csrPem, string subject, byte[] publicKeyInfo, RSA? key) =>
+        (CsrPem, Subject, PublicKeyInfo, _key) = (csrPem, subject, publicKeyInfo, key);
 
     /// <summary>The CSR in PEM, exactly as written to {prefix}.csr and sent to ePO.</summary>
     public string CsrPem { get; }

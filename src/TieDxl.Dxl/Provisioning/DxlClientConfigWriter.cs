@@ -23,20 +23,12 @@ public sealed record DxlClientConfigFiles(
 /// <summary>Everything to be written, validated; <see cref="DxlClientConfigWriter.Write"/> writes it.</summary>
 public sealed class DxlClientConfigPlan
 {
-    internal DxlClientConfigPlan(DxlClientConfigFiles files, IReadOnlyList<PlannedFile> writes, IReadOnlyList<string> replaced)
-    {
-        Files = files;
-        Writes = writes;
-        Replaced = replaced;
-    }
+    internal DxlClientConfigPlan(DxlClientConfigFiles files, IReadOnlyList<PlannedFile> writes) => (Files, Writes) = (files, writes);
 
     public DxlClientConfigFiles Files { get; }
 
     /// <summary>The files in the order they are renamed into place (the config last).</summary>
     public IReadOnlyList<PlannedFile> Writes { get; }
-
-    /// <summary>Existing files the write replaces (only when forced, for the key and the config).</summary>
-    public IReadOnlyList<string> Replaced { get; }
 }
 
 /// <summary>
@@ -87,16 +79,15 @@ public static class DxlClientConfigWriter
 
     /// <summary>
     /// Refuses (unless <paramref name="force"/>) when the folder already has a config, or a key that would be
-    /// replaced; returns the files that would be replaced. Call it before asking ePO to sign anything.
+    /// replaced. Call it before asking ePO to sign anything.
     /// </summary>
-    public static IReadOnlyList<string> EnsureWritable(string folder, string prefix, bool writesKey, bool force)
+    public static void EnsureWritable(string folder, string prefix, bool writesKey, bool force)
     {
         var guarded = new List<string> { Path.GetFullPath(Path.Combine(folder, ConfigFileName)) };
         if (writesKey) guarded.Add(Path.GetFullPath(Path.Combine(folder, prefix + ".key")));
         var existing = guarded.Where(File.Exists).ToList();
         if (existing.Count > 0 && !force)
             throw new DxlProvisioningException($"{string.Join(" and ", existing)} already exist{(existing.Count == 1 ? "s" : "")}; nothing was written (force to replace)");
-        return existing;
     }
 
     /// <summary>Writes the plan's files (temporary file + rename each, the config last).</summary>
@@ -149,7 +140,7 @@ public static class DxlClientConfigWriter
         try { DxlClientConfig.Parse(text, configPath); }
         catch (DxlConfigException e) { throw new DxlProvisioningException($"the config would not read back ({e.Message}); nothing was written", e); }
 
-        var existing = EnsureWritable(folder, prefix, privateKey is not null, force);
+        EnsureWritable(folder, prefix, privateKey is not null, force);
 
         var writes = new List<PlannedFile>();
         if (privateKey is not null) writes.Add(new PlannedFile(keyPath, privateKey, OwnerOnly: true));
@@ -161,7 +152,7 @@ public static class DxlClientConfigWriter
         var files = new DxlClientConfigFiles(folder, configPath, caPath, certPath, keyPath, csr is null ? null : csrPath, privateKey is not null,
             certificate.Subject, certificate.Issuer, certificate.NotAfter, brokers, webSocketBrokers);
         certificate.Dispose();
-        return new DxlClientConfigPlan(files, writes, existing);
+        return new DxlClientConfigPlan(files, writes);
     }
 
     internal static X509Certificate2Collection ValidateCaBundle(string pem)

@@ -13,8 +13,13 @@ namespace TieDxl.Dxl.Provisioning;
 /// <summary>The names of ePO's remote commands for DXL clients, and where they are served.</summary>
 public static class EpoCommands
 {
+    /// <summary>Signs a CSR; answers the client CA bundle, the signed certificate and the broker lines.</summary>
     public const string Provision = "DxlBrokerMgmt.generateOpenDXLClientProvisioningPackageCmd";
+
+    /// <summary>Answers the current client CA bundle (what an update compares with the local one).</summary>
     public const string CaBundle = "DxlClientMgmt.createClientCaBundle";
+
+    /// <summary>Answers the current brokers and WebSocket brokers.</summary>
     public const string BrokerList = "DxlClientMgmt.getBrokerList";
 
     /// <summary>The provisioning command's only parameter: the CSR in PEM.</summary>
@@ -23,7 +28,10 @@ public static class EpoCommands
     /// <summary>Asks for the JSON answer form; sent as <c>%3Aoutput=json</c>.</summary>
     public const string OutputParameter = ":output";
 
+    /// <summary>Every remote command is served at this path plus its name.</summary>
     public const string PathPrefix = "/remote/";
+
+    /// <summary>ePO's console and remote-command port unless the server names another.</summary>
     public const int DefaultPort = 8443;
 }
 

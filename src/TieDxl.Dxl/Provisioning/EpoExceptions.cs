@@ -4,43 +4,26 @@ namespace TieDxl.Dxl.Provisioning;
 /// A call to ePO's remote-command interface failed. <see cref="Server"/> is host:port, <see cref="Command"/> the
 /// remote command. Messages carry ePO's own text where it gave one, never credentials, the CSR or a key.
 /// </summary>
-public abstract class EpoException : DxlException
+public abstract class EpoException(string server, string command, string message, Exception? inner = null)
+    : DxlException($"ePO {server}, command {command}: {message}", inner)
 {
-    protected EpoException(string server, string command, string message, Exception? inner = null)
-        : base($"ePO {server}, command {command}: {message}", inner)
-    {
-        Server = server;
-        Command = command;
-    }
-
-    public string Server { get; }
-    public string Command { get; }
+    public string Server { get; } = server;
+    public string Command { get; } = command;
 }
 
 /// <summary>ePO answered 401: the user name or password is wrong.</summary>
-public sealed class EpoAuthenticationException : EpoException
+public sealed class EpoAuthenticationException(string server, string command, string user)
+    : EpoException(server, command, $"ePO refused the credentials of user '{user}' (HTTP 401): check the user name and password")
 {
-    public EpoAuthenticationException(string server, string command, string user)
-        : base(server, command, $"ePO refused the credentials of user '{user}' (HTTP 401): check the user name and password")
-    {
-        User = user;
-    }
-
-    public string User { get; }
+    public string User { get; } = user;
 }
 
 /// <summary>The user signed in but may not run the command (it needs the "DXL Client Management" or administrator permission set).</summary>
-public sealed class EpoPermissionException : EpoException
+public sealed class EpoPermissionException(string server, string command, string user, string epoText)
+    : EpoException(server, command, $"user '{user}' may not run this command; give the user the \"DXL Client Management\" permission set (ePO said: {epoText})")
 {
-    public EpoPermissionException(string server, string command, string user, string epoText)
-        : base(server, command, $"user '{user}' may not run this command; give the user the \"DXL Client Management\" permission set (ePO said: {epoText})")
-    {
-        User = user;
-        EpoText = epoText;
-    }
-
-    public string User { get; }
-    public string EpoText { get; }
+    public string User { get; } = user;
+    public string EpoText { get; } = epoText;
 }
 
 /// <summary>No connection: the name does not resolve, nothing listens on the port, or the host did not answer in time.</summary>
@@ -65,17 +48,11 @@ public sealed class EpoNotEpoException : EpoException
 }
 
 /// <summary>ePO ran the command and reported an error (<c>Error {n}: {text}</c>).</summary>
-public sealed class EpoCommandException : EpoException
+public sealed class EpoCommandException(string server, string command, int code, string epoText)
+    : EpoException(server, command, $"ePO reported Error {code}: {epoText}")
 {
-    public EpoCommandException(string server, string command, int code, string epoText)
-        : base(server, command, $"ePO reported Error {code}: {epoText}")
-    {
-        Code = code;
-        EpoText = epoText;
-    }
-
-    public int Code { get; }
-    public string EpoText { get; }
+    public int Code { get; } = code;
+    public string EpoText { get; } = epoText;
 }
 
 /// <summary>ePO answered OK, but the answer does not have the expected form (bad JSON, missing parts, no certificate, a bad broker line).</summary>

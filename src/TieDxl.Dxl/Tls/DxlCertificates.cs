@@ -163,77 +163,13 @@ public static class DxlCertificates
             throw new DxlConfigException(
                 "the private key uses the legacy OpenSSL PEM encryption, which is not supported; convert it to encrypted PKCS#8 " +
                 "('openssl pkcs8 -topk8') or store it unencrypted", keyFile, null, "PrivateKey");
-
-        (string Label, byte[] Der)? block = null;
-        try
+        var (label, der) = FindKeyBlock(keyFile, keyText);
+        var isRsa = CertificateKeyIsRsa(certificate, keyFile);
+        var key = label == "ENCRYPTED PRIVATE KEY"
+            ? ImportEncryptedKey(keyFile, der, password, isRsa)
+            : ImportPlainKey(keyFile, label, der, isRsa);
+        using (key)
         {
-            foreach (var b in PemBlocks(keyText))
-            {
-                if (b.Label is "PRIVATE KEY" or "RSA PRIVATE KEY" or "EC PRIVATE KEY" or "ENCRYPTED PRIVATE KEY")
-                {
-                    block = b;
-                    break;
-                }
-            }
-        }
-        catch (FormatException e)
-        {
-            throw new DxlConfigException("the private key file is not valid PEM", keyFile, null, "PrivateKey", e);
-        }
-        if (block is null)
-        {
-            var hint = keyText.Contains("-----BEGIN CERTIFICATE-----", StringComparison.Ordinal) ? " (it holds a certificate: are CertFile and PrivateKey swapped?)" : "";
-            throw new DxlConfigException(
-                $"the private key file holds no PEM private key; expected 'PRIVATE KEY', 'RSA PRIVATE KEY', 'EC PRIVATE KEY' or 'ENCRYPTED PRIVATE KEY'{hint}",
-                keyFile, null, "PrivateKey");
-        }
-
-        var (label, der) = block.Value;
-        var certAlgorithm = certificate.PublicKey.Oid.Value;
-        if (certAlgorithm is not (RsaOid or EcOid))
-            throw new DxlConfigException($"the certificate's key algorithm ({certificate.PublicKey.Oid.FriendlyName ?? certAlgorithm}) is not supported; use RSA or EC", keyFile, null, "CertFile");
-        var isRsa = certAlgorithm == RsaOid;
-
-        AsymmetricAlgorithm? key = null;
-        try
-        {
-            if (label == "ENCRYPTED PRIVATE KEY")
-            {
-                if (string.IsNullOrEmpty(password))
-                    throw new DxlConfigException("the private key is encrypted; supply its password (PrivateKeyPassword)", keyFile, null, "PrivateKey");
-                key = TryImport(isRsa, k => k.ImportEncryptedPkcs8PrivateKey(password.AsSpan(), der, out _));
-                if (key is null)
-                {
-                    if (TryImport(!isRsa, k => k.ImportEncryptedPkcs8PrivateKey(password.AsSpan(), der, out _)) is { } other)
-                    {
-                        other.Dispose();
-                        throw Mismatch(keyFile, isRsa);
-                    }
-                    throw new DxlConfigException("the private key cannot be decrypted: the password is wrong (or the file is damaged)", keyFile, null, "PrivateKey");
-                }
-            }
-            else
-            {
-                Action<AsymmetricAlgorithm> import = label switch
-                {
-                    "RSA PRIVATE KEY" => k => ((RSA)k).ImportRSAPrivateKey(der, out _),
-                    "EC PRIVATE KEY" => k => ((ECDsa)k).ImportECPrivateKey(der, out _),
-                    _ => k => k.ImportPkcs8PrivateKey(der, out _),
-                };
-                var labelIsRsa = label switch { "RSA PRIVATE KEY" => true, "EC PRIVATE KEY" => false, _ => isRsa };
-                if (labelIsRsa != isRsa) throw Mismatch(keyFile, isRsa);
-                key = TryImport(isRsa, import);
-                if (key is null)
-                {
-                    if (label == "PRIVATE KEY" && TryImport(!isRsa, import) is { } other)
-                    {
-                        other.Dispose();
-                        throw Mismatch(keyFile, isRsa);
-                    }
-                    throw new DxlConfigException($"the private key file holds a '{label}' block that cannot be read as a key", keyFile, null, "PrivateKey");
-                }
-            }
-
             try
             {
                 return isRsa ? certificate.CopyWithPrivateKey((RSA)key) : certificate.CopyWithPrivateKey((ECDsa)key);
@@ -244,10 +180,68 @@ public static class DxlCertificates
                     $"the private key does not match the certificate (subject {certificate.Subject})", keyFile, null, "PrivateKey", e);
             }
         }
-        finally
+    }
+
+    /// <summary>The first private-key PEM block of the key file, in any of the four forms OpenSSL writes.</summary>
+    private static (string Label, byte[] Der) FindKeyBlock(string keyFile, string keyText)
+    {
+        try
         {
-            key?.Dispose();
+            foreach (var b in PemBlocks(keyText))
+                if (b.Label is "PRIVATE KEY" or "RSA PRIVATE KEY" or "EC PRIVATE KEY" or "ENCRYPTED PRIVATE KEY") return b;
         }
+        catch (FormatException e)
+        {
+            throw new DxlConfigException("the private key file is not valid PEM", keyFile, null, "PrivateKey", e);
+        }
+        var hint = keyText.Contains("-----BEGIN CERTIFICATE-----", StringComparison.Ordinal) ? " (it holds a certificate: are CertFile and PrivateKey swapped?)" : "";
+        throw new DxlConfigException(
+            $"the private key file holds no PEM private key; expected 'PRIVATE KEY', 'RSA PRIVATE KEY', 'EC PRIVATE KEY' or 'ENCRYPTED PRIVATE KEY'{hint}",
+            keyFile, null, "PrivateKey");
+    }
+
+    /// <summary>True for an RSA certificate, false for EC; any other key algorithm is refused.</summary>
+    private static bool CertificateKeyIsRsa(X509Certificate2 certificate, string keyFile)
+    {
+        var certAlgorithm = certificate.PublicKey.Oid.Value;
+        if (certAlgorithm is not (RsaOid or EcOid))
+            throw new DxlConfigException($"the certificate's key algorithm ({certificate.PublicKey.Oid.FriendlyName ?? certAlgorithm}) is not supported; use RSA or EC", keyFile, null, "CertFile");
+        return certAlgorithm == RsaOid;
+    }
+
+    /// <summary>Decrypts an encrypted PKCS#8 key; a key of the other algorithm is named a mismatch rather than a wrong password.</summary>
+    private static AsymmetricAlgorithm ImportEncryptedKey(string keyFile, byte[] der, string? password, bool isRsa)
+    {
+        if (string.IsNullOrEmpty(password))
+            throw new DxlConfigException("the private key is encrypted; supply its password (PrivateKeyPassword)", keyFile, null, "PrivateKey");
+        Action<AsymmetricAlgorithm> import = k => k.ImportEncryptedPkcs8PrivateKey(password.AsSpan(), der, out _);
+        if (TryImport(isRsa, import) is { } key) return key;
+        if (TryImport(!isRsa, import) is { } other)
+        {
+            other.Dispose();
+            throw Mismatch(keyFile, isRsa);
+        }
+        throw new DxlConfigException("the private key cannot be decrypted: the password is wrong (or the file is damaged)", keyFile, null, "PrivateKey");
+    }
+
+    /// <summary>Reads an unencrypted key: PKCS#8, or the RSA / EC specific forms whose label names the algorithm.</summary>
+    private static AsymmetricAlgorithm ImportPlainKey(string keyFile, string label, byte[] der, bool isRsa)
+    {
+        Action<AsymmetricAlgorithm> import = label switch
+        {
+            "RSA PRIVATE KEY" => k => ((RSA)k).ImportRSAPrivateKey(der, out _),
+            "EC PRIVATE KEY" => k => ((ECDsa)k).ImportECPrivateKey(der, out _),
+            _ => k => k.ImportPkcs8PrivateKey(der, out _),
+        };
+        var labelIsRsa = label switch { "RSA PRIVATE KEY" => true, "EC PRIVATE KEY" => false, _ => isRsa };
+        if (labelIsRsa != isRsa) throw Mismatch(keyFile, isRsa);
+        if (TryImport(isRsa, import) is { } key) return key;
+        if (label == "PRIVATE KEY" && TryImport(!isRsa, import) is { } other)
+        {
+            other.Dispose();
+            throw Mismatch(keyFile, isRsa);
+        }
+        throw new DxlConfigException($"the private key file holds a '{label}' block that cannot be read as a key", keyFile, null, "PrivateKey");
     }
 
     private static DxlConfigException Mismatch(string keyFile, bool certIsRsa) =>

@@ -7,16 +7,10 @@ namespace TieDxl.Dxl.Tls;
 /// Validates a broker's certificate as the reference clients do: chain built against the configured CA bundle
 /// only (custom root trust, no revocation fetch), host-name mismatch accepted unless strict.
 /// </summary>
-public sealed class DxlServerCertificateValidator
+public sealed class DxlServerCertificateValidator(X509Certificate2Collection trustedRoots, bool strictHostName)
 {
-    public DxlServerCertificateValidator(X509Certificate2Collection trustedRoots, bool strictHostName)
-    {
-        TrustedRoots = trustedRoots;
-        StrictHostName = strictHostName;
-    }
-
-    public X509Certificate2Collection TrustedRoots { get; }
-    public bool StrictHostName { get; }
+    public X509Certificate2Collection TrustedRoots { get; } = trustedRoots;
+    public bool StrictHostName { get; } = strictHostName;
 
     /// <summary>Where the roots came from (e.g. the BrokerCertChain file), for messages. Optional.</summary>
     public string? TrustedRootsSource { get; init; }

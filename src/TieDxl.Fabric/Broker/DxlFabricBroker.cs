@@ -5,6 +5,7 @@ using System.Runtime.CompilerServices;
 using System.Text.Json;
 using MQTTnet;
 using MQTTnet.Server;
+using TieDxl.Dxl.Client;
 using TieDxl.Dxl.Messages;
 
 namespace TieDxl.Fabric.Broker;
@@ -21,18 +22,6 @@ public sealed class DxlFabricBroker : IAsyncDisposable
 {
     /// <summary>Sender id of messages the broker injects itself; no client can have it (instance ids contain ':').</summary>
     private const string InternalSender = "<dxl-broker>";
-
-    internal const string ServicePrefix = "/mcafee/service/dxl/";
-    public const string RegisterTopic = "/mcafee/service/dxl/svcregistry/register";
-    public const string UnregisterTopic = "/mcafee/service/dxl/svcregistry/unregister";
-    public const string QueryTopic = "/mcafee/service/dxl/svcregistry/query";
-    public const string HealthTopic = "/mcafee/service/dxl/broker/health";
-    public const string BrokerRegistryQueryTopic = "/mcafee/service/dxl/brokerregistry/query";
-    public const string ClientRegistryQueryTopic = "/mcafee/service/dxl/clientregistry/query";
-    public const string SubscriptionCountTopic = "/mcafee/service/dxl/broker/subs";
-    public const string TopicQueryTopic = "/mcafee/service/dxl/brokerregistry/topicquery";
-    public const string RegisterEventTopic = "/mcafee/event/dxl/svcregistry/register";
-    public const string UnregisterEventTopic = "/mcafee/event/dxl/svcregistry/unregister";
 
     private readonly ConcurrentDictionary<string, DxlConnection> _connections = new(StringComparer.Ordinal);
     // Per-message delivery rules, looked up when MQTTnet asks whether to enqueue a copy for a subscriber.
@@ -150,7 +139,7 @@ public sealed class DxlFabricBroker : IAsyncDisposable
         var removed = _registry.RemoveInstance(connection.InstanceId);
         for (int i = 0; i < removed.Count; i++)
         {
-            await PublishEventAsync(UnregisterEventTopic, DxlServiceRegistry.GuidJson(removed[i].ServiceGuid)).ConfigureAwait(false);
+            await PublishEventAsync(DxlTopics.ServiceUnregisteredEvent, DxlServiceRegistry.GuidJson(removed[i].ServiceGuid)).ConfigureAwait(false);
         }
     }
 
@@ -270,7 +259,7 @@ public sealed class DxlFabricBroker : IAsyncDisposable
     private async Task HandleRequestAsync(InterceptingPublishEventArgs e, DxlRequest request, DxlConnection connection)
     {
         var topic = e.ApplicationMessage.Topic;
-        if (topic.StartsWith(ServicePrefix, StringComparison.Ordinal))
+        if (topic.StartsWith(DxlTopics.BrokerServicePrefix, StringComparison.Ordinal))
         {
             var handled = await TryHandleBrokerServiceAsync(topic, request, connection).ConfigureAwait(false);
             if (handled)
@@ -437,28 +426,19 @@ public sealed class DxlFabricBroker : IAsyncDisposable
     private async Task UnregisterAndAnnounceAsync(string serviceGuid, string? ownerCanonicalId)
     {
         var removed = _registry.Unregister(serviceGuid, ownerCanonicalId);
-        if (removed is not null) await PublishEventAsync(UnregisterEventTopic, DxlServiceRegistry.GuidJson(removed.ServiceGuid)).ConfigureAwait(false);
+        if (removed is not null) await PublishEventAsync(DxlTopics.ServiceUnregisteredEvent, DxlServiceRegistry.GuidJson(removed.ServiceGuid)).ConfigureAwait(false);
     }
 
     // ---- broker services ----
 
+    private static bool IsBrokerService(string topic) => topic is DxlTopics.ServiceRegister or DxlTopics.ServiceUnregister
+        or DxlTopics.ServiceQuery or DxlTopics.BrokerHealth or DxlTopics.BrokerRegistryQuery or DxlTopics.ClientRegistryQuery
+        or DxlTopics.BrokerSubscriptionCount or DxlTopics.BrokerTopicQuery;
+
+    /// <summary>Answers a request to one of the broker's own services; false when the topic is not one of them.</summary>
     private async Task<bool> TryHandleBrokerServiceAsync(string topic, DxlRequest request, DxlConnection connection)
     {
-        switch (topic)
-        {
-            case RegisterTopic:
-            case UnregisterTopic:
-            case QueryTopic:
-            case HealthTopic:
-            case BrokerRegistryQueryTopic:
-            case ClientRegistryQueryTopic:
-            case SubscriptionCountTopic:
-            case TopicQueryTopic:
-                break;
-            default:
-                return false;
-        }
-
+        if (!IsBrokerService(topic)) return false;
         JsonDocument doc;
         try
         {
@@ -471,51 +451,55 @@ public sealed class DxlFabricBroker : IAsyncDisposable
         }
         using (doc)
         {
-            var root = doc.RootElement;
-            if (root.ValueKind != JsonValueKind.Object) return true;
-            switch (topic)
-            {
-                case RegisterTopic:
-                    var registration = ParseRegistration(root, connection);
-                    if (registration is null) return true;
-                    _registry.Register(registration);
-                    await RespondAsync(request, Array.Empty<byte>()).ConfigureAwait(false);
-                    await PublishEventAsync(RegisterEventTopic, DxlServiceRegistry.RecordJson(registration)).ConfigureAwait(false);
-                    return true;
-                case UnregisterTopic:
-                    var guid = GetString(root, "serviceGuid");
-                    var removed = string.IsNullOrEmpty(guid) ? null : _registry.Unregister(guid, connection.CanonicalId);
-                    await RespondAsync(request, Array.Empty<byte>()).ConfigureAwait(false);
-                    if (removed is not null) await PublishEventAsync(UnregisterEventTopic, DxlServiceRegistry.GuidJson(removed.ServiceGuid)).ConfigureAwait(false);
-                    return true;
-                case QueryTopic:
-                    await RespondAsync(request, _registry.QueryJson(GetString(root, "serviceGuid"), GetString(root, "serviceType"))).ConfigureAwait(false);
-                    return true;
-                case HealthTopic:
-                    await RespondAsync(request, HealthJson()).ConfigureAwait(false);
-                    return true;
-                case BrokerRegistryQueryTopic:
-                    var wanted = GetString(root, "brokerGuid");
-                    await RespondAsync(request, BrokerRegistryJson(string.IsNullOrEmpty(wanted) || wanted == BrokerGuid)).ConfigureAwait(false);
-                    return true;
-                case SubscriptionCountTopic:
-                    // Broadcast to every broker: one with nothing to say (no topic) stays silent, never "not found".
-                    var subscribed = GetString(root, "topic");
-                    if (!string.IsNullOrEmpty(subscribed))
-                        await RespondAsync(request, SubscriptionCountJson(subscribed)).ConfigureAwait(false);
-                    return true;
-                case TopicQueryTopic:
-                    var queried = GetString(root, "brokerGuid");
-                    await RespondAsync(request, TopicQueryJson(string.IsNullOrEmpty(queried) || queried == BrokerGuid, root)).ConfigureAwait(false);
-                    return true;
-                default: // ClientRegistryQueryTopic: "{}" when connected here, no answer otherwise.
-                    var client = GetString(root, "clientGuid");
-                    if (!string.IsNullOrEmpty(client) && IsConnected(client))
-                        await RespondAsync(request, DxlServiceRegistry.WithNewline("{}"u8)).ConfigureAwait(false);
-                    return true;
-            }
+            // A JSON payload that is not an object is dropped the same way.
+            if (doc.RootElement.ValueKind == JsonValueKind.Object)
+                await AnswerBrokerServiceAsync(topic, request, doc.RootElement, connection).ConfigureAwait(false);
         }
+        return true;
     }
+
+    private Task AnswerBrokerServiceAsync(string topic, DxlRequest request, JsonElement root, DxlConnection connection) => topic switch
+    {
+        DxlTopics.ServiceRegister => RegisterServiceAsync(request, root, connection),
+        DxlTopics.ServiceUnregister => UnregisterServiceAsync(request, root, connection),
+        DxlTopics.ServiceQuery => RespondAsync(request, _registry.QueryJson(GetString(root, "serviceGuid"), GetString(root, "serviceType"))),
+        DxlTopics.BrokerHealth => RespondAsync(request, HealthJson()),
+        DxlTopics.BrokerRegistryQuery => RespondAsync(request, BrokerRegistryJson(AsksThisBroker(root))),
+        DxlTopics.BrokerSubscriptionCount => AnswerSubscriptionCountAsync(request, root),
+        DxlTopics.BrokerTopicQuery => RespondAsync(request, TopicQueryJson(AsksThisBroker(root), root)),
+        _ => AnswerClientRegistryQueryAsync(request, root),
+    };
+
+    /// <summary>A registry query without a brokerGuid, or with this broker's, is about this broker.</summary>
+    private bool AsksThisBroker(JsonElement root) => GetString(root, "brokerGuid") is not { Length: > 0 } wanted || wanted == BrokerGuid;
+
+    private async Task RegisterServiceAsync(DxlRequest request, JsonElement root, DxlConnection connection)
+    {
+        var registration = ParseRegistration(root, connection);
+        if (registration is null) return;
+        _registry.Register(registration);
+        await RespondAsync(request, Array.Empty<byte>()).ConfigureAwait(false);
+        await PublishEventAsync(DxlTopics.ServiceRegisteredEvent, DxlServiceRegistry.RecordJson(registration)).ConfigureAwait(false);
+    }
+
+    /// <summary>Acknowledged whether or not the service was there; only its owner's request removes it.</summary>
+    private async Task UnregisterServiceAsync(DxlRequest request, JsonElement root, DxlConnection connection)
+    {
+        var guid = GetString(root, "serviceGuid");
+        var removed = string.IsNullOrEmpty(guid) ? null : _registry.Unregister(guid, connection.CanonicalId);
+        await RespondAsync(request, Array.Empty<byte>()).ConfigureAwait(false);
+        if (removed is not null) await PublishEventAsync(DxlTopics.ServiceUnregisteredEvent, DxlServiceRegistry.GuidJson(removed.ServiceGuid)).ConfigureAwait(false);
+    }
+
+    /// <summary>Broadcast to every broker: one with nothing to say (no topic) stays silent, never "not found".</summary>
+    private Task AnswerSubscriptionCountAsync(DxlRequest request, JsonElement root) =>
+        GetString(root, "topic") is { Length: > 0 } subscribed ? RespondAsync(request, SubscriptionCountJson(subscribed)) : Task.CompletedTask;
+
+    /// <summary>"{}" when the client is connected here, no answer otherwise.</summary>
+    private Task AnswerClientRegistryQueryAsync(DxlRequest request, JsonElement root) =>
+        GetString(root, "clientGuid") is { Length: > 0 } client && IsConnected(client)
+            ? RespondAsync(request, DxlServiceRegistry.WithNewline("{}"u8))
+            : Task.CompletedTask;
 
     private bool IsConnected(string clientId)
     {

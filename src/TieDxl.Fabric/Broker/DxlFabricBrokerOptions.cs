@@ -32,8 +32,8 @@ public sealed class DxlFabricBrokerOptions
     public string HostName { get; set; } = "localhost";
 
     /// <summary>
-    /// Socket send/receive buffers. Small (8 KB) buffers stall under many requests in flight
-    /// (shared/spec/performance-notes.md), so the default is generous.
+    /// Socket send/receive buffers. Small (8 KB) buffers stall a connection with many requests in flight, so the
+    /// default is generous.
     /// </summary>
     public int SocketBufferSize { get; set; } = 256 * 1024;
 

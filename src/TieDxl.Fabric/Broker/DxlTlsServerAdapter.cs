@@ -126,42 +126,23 @@ internal sealed class DxlTlsServerAdapter : IMqttServerAdapter
 
     private async Task HandleConnectionAsync(Socket socket, CancellationToken token)
     {
-        var o = _broker.Options;
         SslStream? ssl = null;
         DxlConnection? connection = null;
         try
         {
             socket.NoDelay = true;
-            socket.ReceiveBufferSize = o.SocketBufferSize;
-            socket.SendBufferSize = o.SocketBufferSize;
+            socket.ReceiveBufferSize = _broker.Options.SocketBufferSize;
+            socket.SendBufferSize = _broker.Options.SocketBufferSize;
             var remote = socket.RemoteEndPoint;
             var local = socket.LocalEndPoint;
-            var peer = new PeerValidation(_anchors, _intermediates);
             ssl = new SslStream(new NetworkStream(socket, ownsSocket: true), leaveInnerStreamOpen: false);
-            using (var handshake = CancellationTokenSource.CreateLinkedTokenSource(token))
-            {
-                handshake.CancelAfter(o.HandshakeTimeout);
-                await ssl.AuthenticateAsServerAsync(new SslServerAuthenticationOptions
-                {
-                    ServerCertificateContext = _serverContext,
-                    ClientCertificateRequired = true,
-                    EnabledSslProtocols = SslProtocols.Tls12 | SslProtocols.Tls13,
-                    CertificateRevocationCheckMode = X509RevocationMode.NoCheck,
-                    EncryptionPolicy = EncryptionPolicy.RequireEncryption,
-                    RemoteCertificateValidationCallback = peer.Validate,
-                }, handshake.Token).ConfigureAwait(false);
-            }
+            var peer = await AuthenticateClientAsync(ssl, token).ConfigureAwait(false);
             if (peer.Certificate is null) return;
 
             connection = new DxlConnection(peer.Certificate, peer.ChainThumbprints, remote);
             _broker.AddConnection(connection);
-            var handler = ClientHandler;
-            if (handler is null) return;
-            var channel = new MqttTcpChannel(new CoalescingWriteStream(ssl), local, remote, peer.Certificate);
-            var formatter = new MqttPacketFormatterAdapter(new MqttBufferWriter(8192, 65536));
-            using var inner = new MqttChannelAdapter(channel, formatter, _logger) { AllowPacketFragmentation = false };
-            using var adapter = new DxlChannelAdapter(inner, connection, _broker);
-            await handler(adapter).ConfigureAwait(false);
+            if (ClientHandler is { } handler)
+                await ServeMqttAsync(handler, ssl, connection, peer.Certificate, local, remote).ConfigureAwait(false);
         }
         catch (Exception ex) when (connection is null)
         {
@@ -176,18 +157,49 @@ internal sealed class DxlTlsServerAdapter : IMqttServerAdapter
         finally
         {
             if (connection is not null) await _broker.RemoveConnectionAsync(connection).ConfigureAwait(false);
-            if (ssl is not null)
-            {
-                try
-                {
-                    await ssl.DisposeAsync().ConfigureAwait(false);
-                }
-                catch (Exception)
-                {
-                    // Closing a broken TLS stream may throw; the socket is closed regardless below.
-                }
-            }
+            if (ssl is not null) await CloseQuietlyAsync(ssl).ConfigureAwait(false);
             socket.Dispose();
+        }
+    }
+
+    /// <summary>The TLS handshake, a client certificate required and checked against the fabric's CAs, within the handshake timeout.</summary>
+    private async Task<PeerValidation> AuthenticateClientAsync(SslStream ssl, CancellationToken token)
+    {
+        var peer = new PeerValidation(_anchors, _intermediates);
+        using var handshake = CancellationTokenSource.CreateLinkedTokenSource(token);
+        handshake.CancelAfter(_broker.Options.HandshakeTimeout);
+        await ssl.AuthenticateAsServerAsync(new SslServerAuthenticationOptions
+        {
+            ServerCertificateContext = _serverContext,
+            ClientCertificateRequired = true,
+            EnabledSslProtocols = SslProtocols.Tls12 | SslProtocols.Tls13,
+            CertificateRevocationCheckMode = X509RevocationMode.NoCheck,
+            EncryptionPolicy = EncryptionPolicy.RequireEncryption,
+            RemoteCertificateValidationCallback = peer.Validate,
+        }, handshake.Token).ConfigureAwait(false);
+        return peer;
+    }
+
+    /// <summary>Hands the authenticated stream to MQTTnet's server, through the adapter that applies the DXL rules.</summary>
+    private async Task ServeMqttAsync(Func<IMqttChannelAdapter, Task> handler, SslStream ssl, DxlConnection connection,
+        X509Certificate2 certificate, EndPoint? local, EndPoint? remote)
+    {
+        var channel = new MqttTcpChannel(new CoalescingWriteStream(ssl), local, remote, certificate);
+        var formatter = new MqttPacketFormatterAdapter(new MqttBufferWriter(8192, 65536));
+        using var inner = new MqttChannelAdapter(channel, formatter, _logger) { AllowPacketFragmentation = false };
+        using var adapter = new DxlChannelAdapter(inner, connection, _broker);
+        await handler(adapter).ConfigureAwait(false);
+    }
+
+    private static async Task CloseQuietlyAsync(SslStream ssl)
+    {
+        try
+        {
+            await ssl.DisposeAsync().ConfigureAwait(false);
+        }
+        catch (Exception)
+        {
+            // Closing a broken TLS stream may throw; the socket is closed regardless afterwards.
         }
     }
 
@@ -227,7 +239,7 @@ internal sealed class DxlTlsServerAdapter : IMqttServerAdapter
             var thumbprints = new string[chain.ChainElements.Count];
             for (int i = 0; i < thumbprints.Length; i++)
             {
-                // ChainElements runs leaf to root; dxl.certs lists root first, leaf last (as in the vectors).
+                // ChainElements runs leaf to root; dxl.certs lists root first, leaf last, as the OpenDXL broker stamps it.
                 thumbprints[thumbprints.Length - 1 - i] = DxlConnection.Thumbprint(chain.ChainElements[i].Certificate);
             }
             Certificate = leaf;

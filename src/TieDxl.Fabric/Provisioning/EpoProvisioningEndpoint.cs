@@ -54,9 +54,6 @@ public sealed class EpoProvisioningEndpoint : IAsyncDisposable
 
     public string Url => $"https://{Server}{EpoCommands.PathPrefix}";
 
-    /// <summary>The CA of the endpoint's TLS certificate (the fabric's CA), as PEM: trust it to check the endpoint.</summary>
-    public string TlsCaPem => _pki.Ca.CertificatePem();
-
     /// <summary>Requests answered so far (authenticated or not).</summary>
     public int Requests => Volatile.Read(ref _requests);
 

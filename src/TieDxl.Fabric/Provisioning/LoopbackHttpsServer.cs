@@ -140,7 +140,8 @@ public sealed class LoopbackHttpsServer : IAsyncDisposable
     {
         _stop.Cancel();
         _listener.Stop();
-        try { await _acceptLoop.ConfigureAwait(false); } catch (OperationCanceledException) { }
+        try { await _acceptLoop.ConfigureAwait(false); }
+        catch (OperationCanceledException) { /* the loop ends this way when _stop is cancelled: the expected end */ }
         _stop.Dispose();
     }
 }

@@ -27,10 +27,12 @@ namespace TieDxl.Fabric.Simulator;
 /// </summary>
 public static class TieSimulatorSeed
 {
+    /// <summary>A well-known good file: GTI KNOWN_TRUSTED (99), Enterprise NOT_SET.</summary>
     public const string NotepadMd5 = "f2c7bb8acc97f92e987a2d4087d021b1";
     public const string NotepadSha1 = "7eb0139d2175739b3ccb0d1110067820be6abd29";
     public const string NotepadSha256 = "142e1d688ef0568370c37187fd9f2351d7ddeda574f8bfa9b0fa4ef42db85aa2";
 
+    /// <summary>The EICAR test file: GTI KNOWN_MALICIOUS (1), Enterprise NOT_SET.</summary>
     public const string EicarMd5 = "44d88612fea8a8f36de82e1278abb02f";
     public const string EicarSha1 = "3395856ce81f2b7382dee72602f798b642f14140";
     public const string EicarSha256 = "275a021bbfb6489e54d471899f7db9d1663fc695ec2fe2a2c4538aabf651fd0f";
@@ -49,12 +51,12 @@ public static class TieSimulatorSeed
     public const string Cert2PublicKeySha1 = "3b87a2d6f39770160364b79a152fcc73bae27adf";
 
     /// <summary>
-    /// notepad.exe's signing certificate as named in its repchange events. The spec gives only truncated values of
-    /// the second fake's relationship, so these are the values of the OpenDXL repchange example.
+    /// The public key of notepad.exe's signing certificate as named in its repchange events: the value of the OpenDXL TIE client's
+    /// repchange example, so that events from the simulator and from that example name the same key.
     /// </summary>
-    public const string NotepadCertSha1 = "ac1fd0922a4a2a6e5779acdd628747c28394b0b9";
     public const string NotepadCertPublicKeySha1 = "435dfd470f727437c7cb4f07cba1f9a1f4272656";
 
+    /// <summary>The agents the built-in seed lists as first references of notepad.exe and the certificates.</summary>
     public const string Agent1 = "{3a6f574a-3e6f-436d-acd4-bcde336b054d}";
     public const string Agent2 = "{d48d3d1a-915e-11e6-323a-000c2992f5d9}";
     public const string Agent3 = "{68125cd6-a5d8-11e6-348e-000c29663178}";

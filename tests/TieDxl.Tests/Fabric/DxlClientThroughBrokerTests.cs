@@ -105,7 +105,7 @@ public class DxlClientThroughBrokerTests
             config.ConnectRetries = 0;
             await using var client = new DxlClient(config);
             await client.ConnectAsync();
-            var health = await client.RequestAsync(new DxlRequest(DxlFabricBroker.HealthTopic, "{}"u8.ToArray()), TimeSpan.FromSeconds(10));
+            var health = await client.RequestAsync(new DxlRequest(DxlTopics.BrokerHealth, "{}"u8.ToArray()), TimeSpan.FromSeconds(10));
             Assert.Contains("\"connectedClients\":1", health.PayloadText);
             Assert.Equal(broker.BrokerGuid, health.SourceBrokerId);
         }

@@ -2,6 +2,7 @@ using System.Text;
 using System.Text.Json;
 using MQTTnet;
 using MQTTnet.Protocol;
+using TieDxl.Dxl.Client;
 using TieDxl.Dxl.Messages;
 using TieDxl.Fabric.Broker;
 using TieDxl.Tests.Infrastructure;
@@ -135,13 +136,13 @@ public class DxlFabricBrokerTests(Xunit.Abstractions.ITestOutputHelper output)
     {
         await using var fabric = await TestFabric.StartAsync();
         var watcher = await fabric.ConnectAsync("watcher");
-        await watcher.SubscribeAsync(DxlFabricBroker.RegisterEventTopic);
-        await watcher.SubscribeAsync(DxlFabricBroker.UnregisterEventTopic);
+        await watcher.SubscribeAsync(DxlTopics.ServiceRegisteredEvent);
+        await watcher.SubscribeAsync(DxlTopics.ServiceUnregisteredEvent);
         var service = await fabric.ConnectAsync("service");
         var guid = await service.RegisterServiceAsync("/test/svc", new[] { "/test/svc/a", "/test/svc/b" });
         var self = fabric.Broker.Connections.Single(c => c.Certificate.Subject == "CN=service");
 
-        var registered = await watcher.NextAsync<DxlEvent>(e => e.DestinationTopic == DxlFabricBroker.RegisterEventTopic);
+        var registered = await watcher.NextAsync<DxlEvent>(e => e.DestinationTopic == DxlTopics.ServiceRegisteredEvent);
         Assert.Equal(3, registered.Version);
         Assert.EndsWith("\n", registered.PayloadText);
         using (var record = JsonDocument.Parse(registered.Payload))
@@ -157,7 +158,7 @@ public class DxlFabricBrokerTests(Xunit.Abstractions.ITestOutputHelper output)
             Assert.False(r.TryGetProperty("local", out _));
         }
 
-        var query = Assert.IsType<DxlResponse>(await watcher.RequestAsync(new DxlRequest(DxlFabricBroker.QueryTopic, "{}"u8.ToArray())));
+        var query = Assert.IsType<DxlResponse>(await watcher.RequestAsync(new DxlRequest(DxlTopics.ServiceQuery, "{}"u8.ToArray())));
         Assert.Equal(3, query.Version);
         Assert.EndsWith("}\n", query.PayloadText);
         using (var q = JsonDocument.Parse(query.Payload))
@@ -166,17 +167,17 @@ public class DxlFabricBrokerTests(Xunit.Abstractions.ITestOutputHelper output)
             Assert.Equal(60, entry.GetProperty("ttlMins").GetInt32());
             Assert.True(entry.GetProperty("local").GetBoolean());
         }
-        var byType = Assert.IsType<DxlResponse>(await watcher.RequestAsync(new DxlRequest(DxlFabricBroker.QueryTopic, "{\"serviceType\": \"/other\"}"u8.ToArray())));
+        var byType = Assert.IsType<DxlResponse>(await watcher.RequestAsync(new DxlRequest(DxlTopics.ServiceQuery, "{\"serviceType\": \"/other\"}"u8.ToArray())));
         Assert.Equal("{\"services\":{}}\n", byType.PayloadText);
 
         // Someone else cannot unregister it.
-        var other = Assert.IsType<DxlResponse>(await watcher.RequestAsync(new DxlRequest(DxlFabricBroker.UnregisterTopic, Encoding.UTF8.GetBytes("{\"serviceGuid\": \"" + guid + "\"}"))));
+        var other = Assert.IsType<DxlResponse>(await watcher.RequestAsync(new DxlRequest(DxlTopics.ServiceUnregister, Encoding.UTF8.GetBytes("{\"serviceGuid\": \"" + guid + "\"}"))));
         Assert.Empty(other.Payload);
         Assert.Equal(1, fabric.Broker.ServiceCount);
 
-        var ack = Assert.IsType<DxlResponse>(await service.RequestAsync(new DxlRequest(DxlFabricBroker.UnregisterTopic, Encoding.UTF8.GetBytes("{\"serviceGuid\": \"" + guid + "\"}"))));
+        var ack = Assert.IsType<DxlResponse>(await service.RequestAsync(new DxlRequest(DxlTopics.ServiceUnregister, Encoding.UTF8.GetBytes("{\"serviceGuid\": \"" + guid + "\"}"))));
         Assert.Empty(ack.Payload);
-        var unregistered = await watcher.NextAsync<DxlEvent>(e => e.DestinationTopic == DxlFabricBroker.UnregisterEventTopic);
+        var unregistered = await watcher.NextAsync<DxlEvent>(e => e.DestinationTopic == DxlTopics.ServiceUnregisteredEvent);
         Assert.Equal("{\"serviceGuid\":\"" + guid + "\"}\n", unregistered.PayloadText);
         Assert.Equal(0, fabric.Broker.ServiceCount);
         var none = Assert.IsType<DxlErrorResponse>(await watcher.RequestAsync(new DxlRequest("/test/svc/a", "{}"u8.ToArray())));
@@ -188,11 +189,11 @@ public class DxlFabricBrokerTests(Xunit.Abstractions.ITestOutputHelper output)
     {
         await using var fabric = await TestFabric.StartAsync();
         var watcher = await fabric.ConnectAsync("watcher");
-        await watcher.SubscribeAsync(DxlFabricBroker.UnregisterEventTopic);
+        await watcher.SubscribeAsync(DxlTopics.ServiceUnregisteredEvent);
         var service = await fabric.ConnectAsync("service");
         var guid = await service.RegisterServiceAsync("/test/svc", new[] { "/test/svc/a" });
         await service.DisposeAsync();
-        var ev = await watcher.NextAsync<DxlEvent>(e => e.DestinationTopic == DxlFabricBroker.UnregisterEventTopic);
+        var ev = await watcher.NextAsync<DxlEvent>(e => e.DestinationTopic == DxlTopics.ServiceUnregisteredEvent);
         Assert.Contains(guid, ev.PayloadText);
         Assert.Equal(0, fabric.Broker.ServiceCount);
     }
@@ -236,7 +237,7 @@ public class DxlFabricBrokerTests(Xunit.Abstractions.ITestOutputHelper output)
         var requester = await fabric.ConnectAsync("requester");
         var service = await fabric.ConnectAsync("service");
         // Registered without subscribing: the broker routes to it but nobody receives the request.
-        var ack = await service.RequestAsync(new DxlRequest(DxlFabricBroker.RegisterTopic,
+        var ack = await service.RequestAsync(new DxlRequest(DxlTopics.ServiceRegister,
             "{\"serviceType\": \"/g\", \"requestChannels\": [\"/g/h\"], \"ttlMins\": 60, \"serviceGuid\": \"{11111111-1111-4111-8111-111111111111}\"}"u8.ToArray()));
         Assert.IsType<DxlResponse>(ack);
         var error = Assert.IsType<DxlErrorResponse>(await requester.RequestAsync(new DxlRequest("/g/h", "{}"u8.ToArray())));
@@ -438,16 +439,16 @@ public class DxlFabricBrokerTests(Xunit.Abstractions.ITestOutputHelper output)
     {
         await using var fabric = await TestFabric.StartAsync();
         var client = await fabric.ConnectAsync("client");
-        var health = Assert.IsType<DxlResponse>(await client.RequestAsync(new DxlRequest(DxlFabricBroker.HealthTopic, "{}"u8.ToArray())));
+        var health = Assert.IsType<DxlResponse>(await client.RequestAsync(new DxlRequest(DxlTopics.BrokerHealth, "{}"u8.ToArray())));
         using (var h = JsonDocument.Parse(health.Payload)) Assert.Equal(1, h.RootElement.GetProperty("connectedClients").GetInt32());
-        var brokers = Assert.IsType<DxlResponse>(await client.RequestAsync(new DxlRequest(DxlFabricBroker.BrokerRegistryQueryTopic, "{}"u8.ToArray())));
+        var brokers = Assert.IsType<DxlResponse>(await client.RequestAsync(new DxlRequest(DxlTopics.BrokerRegistryQuery, "{}"u8.ToArray())));
         using (var b = JsonDocument.Parse(brokers.Payload))
             Assert.Equal(fabric.Port, b.RootElement.GetProperty("brokers").GetProperty(fabric.Broker.BrokerGuid).GetProperty("port").GetInt32());
         var self = fabric.Broker.Connections.Single();
-        var found = Assert.IsType<DxlResponse>(await client.RequestAsync(new DxlRequest(DxlFabricBroker.ClientRegistryQueryTopic, Encoding.UTF8.GetBytes("{\"clientGuid\": \"" + self.CanonicalId + "\"}"))));
+        var found = Assert.IsType<DxlResponse>(await client.RequestAsync(new DxlRequest(DxlTopics.ClientRegistryQuery, Encoding.UTF8.GetBytes("{\"clientGuid\": \"" + self.CanonicalId + "\"}"))));
         Assert.Equal("{}\n", found.PayloadText);
         // Unparsable JSON: dropped without an answer.
-        await Assert.ThrowsAsync<TimeoutException>(() => client.RequestAsync(new DxlRequest(DxlFabricBroker.QueryTopic, "not json"u8.ToArray()), TimeSpan.FromMilliseconds(500)));
+        await Assert.ThrowsAsync<TimeoutException>(() => client.RequestAsync(new DxlRequest(DxlTopics.ServiceQuery, "not json"u8.ToArray()), TimeSpan.FromMilliseconds(500)));
     }
 
     [Fact]
@@ -470,28 +471,28 @@ public class DxlFabricBrokerTests(Xunit.Abstractions.ITestOutputHelper output)
         }
 
         // Every matching subscription counts: the exact one and both wildcards of the second client.
-        Assert.Equal(3, (await Ask(DxlFabricBroker.SubscriptionCountTopic, "{\"topic\": \"/subs/a/b\"}")).GetProperty("count").GetInt32());
-        Assert.Equal(1, (await Ask(DxlFabricBroker.SubscriptionCountTopic, "{\"topic\": \"/subs/c\"}")).GetProperty("count").GetInt32());
-        Assert.Equal(0, (await Ask(DxlFabricBroker.SubscriptionCountTopic, "{\"topic\": \"/elsewhere\"}")).GetProperty("count").GetInt32());
+        Assert.Equal(3, (await Ask(DxlTopics.BrokerSubscriptionCount, "{\"topic\": \"/subs/a/b\"}")).GetProperty("count").GetInt32());
+        Assert.Equal(1, (await Ask(DxlTopics.BrokerSubscriptionCount, "{\"topic\": \"/subs/c\"}")).GetProperty("count").GetInt32());
+        Assert.Equal(0, (await Ask(DxlTopics.BrokerSubscriptionCount, "{\"topic\": \"/elsewhere\"}")).GetProperty("count").GetInt32());
         // No topic: the broker stays silent (the request is broadcast; brokers without an answer say nothing).
-        await Assert.ThrowsAsync<TimeoutException>(() => asker.RequestAsync(new DxlRequest(DxlFabricBroker.SubscriptionCountTopic, "{}"u8.ToArray()), TimeSpan.FromMilliseconds(500)));
+        await Assert.ThrowsAsync<TimeoutException>(() => asker.RequestAsync(new DxlRequest(DxlTopics.BrokerSubscriptionCount, "{}"u8.ToArray()), TimeSpan.FromMilliseconds(500)));
 
         // Topic query: distinct filters on the broker (three reply topics and three filters), exact names only.
-        var query = await Ask(DxlFabricBroker.TopicQueryTopic, "{\"topics\": [\"/subs/#\", \"/subs/a/b\"]}");
+        var query = await Ask(DxlTopics.BrokerTopicQuery, "{\"topics\": [\"/subs/#\", \"/subs/a/b\"]}");
         Assert.Equal(6, query.GetProperty("count").GetInt32());
         Assert.True(query.GetProperty("exists").GetBoolean());
-        Assert.False((await Ask(DxlFabricBroker.TopicQueryTopic, "{\"topics\": [\"/subs/#\", \"/subs/x\"]}")).GetProperty("exists").GetBoolean());
-        var other = await Ask(DxlFabricBroker.TopicQueryTopic, "{\"brokerGuid\": \"{00000000-0000-4000-8000-000000000000}\", \"topics\": [\"/subs/#\"]}");
+        Assert.False((await Ask(DxlTopics.BrokerTopicQuery, "{\"topics\": [\"/subs/#\", \"/subs/x\"]}")).GetProperty("exists").GetBoolean());
+        var other = await Ask(DxlTopics.BrokerTopicQuery, "{\"brokerGuid\": \"{00000000-0000-4000-8000-000000000000}\", \"topics\": [\"/subs/#\"]}");
         Assert.Equal(0, other.GetProperty("count").GetInt32());
         Assert.False(other.GetProperty("exists").GetBoolean());
 
         // Unsubscribing and disconnecting take subscriptions away (left: two reply topics and /subs/+/b).
         await wild.UnsubscribeAsync("/subs/#");
-        Assert.Equal(2, (await Ask(DxlFabricBroker.SubscriptionCountTopic, "{\"topic\": \"/subs/a/b\"}")).GetProperty("count").GetInt32());
+        Assert.Equal(2, (await Ask(DxlTopics.BrokerSubscriptionCount, "{\"topic\": \"/subs/a/b\"}")).GetProperty("count").GetInt32());
         await exact.DisposeAsync();
         Assert.True(await Poll.UntilAsync(() => fabric.Broker.ConnectionCount == 2, TimeSpan.FromSeconds(10)));
-        Assert.Equal(1, (await Ask(DxlFabricBroker.SubscriptionCountTopic, "{\"topic\": \"/subs/a/b\"}")).GetProperty("count").GetInt32());
-        Assert.Equal(3, (await Ask(DxlFabricBroker.TopicQueryTopic, "{}")).GetProperty("count").GetInt32());
+        Assert.Equal(1, (await Ask(DxlTopics.BrokerSubscriptionCount, "{\"topic\": \"/subs/a/b\"}")).GetProperty("count").GetInt32());
+        Assert.Equal(3, (await Ask(DxlTopics.BrokerTopicQuery, "{}")).GetProperty("count").GetInt32());
     }
 
     [Fact]

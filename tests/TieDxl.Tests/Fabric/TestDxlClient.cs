@@ -6,6 +6,7 @@ using System.Threading.Channels;
 using MQTTnet;
 using MQTTnet.Formatter;
 using TieDxl.Dxl;
+using TieDxl.Dxl.Client;
 using TieDxl.Dxl.Messages;
 
 namespace TieDxl.Tests.Fabric;
@@ -169,7 +170,7 @@ internal sealed class TestDxlClient : IAsyncDisposable
         serviceGuid ??= DxlMessage.NewId();
         var json = "{\"serviceType\": \"" + serviceType + "\", \"metaData\": {\"owner\": \"tests\"}, \"requestChannels\": [" +
                    string.Join(", ", topics.Select(t => "\"" + t + "\"")) + "], \"ttlMins\": " + ttlMins + ", \"serviceGuid\": \"" + serviceGuid + "\"}";
-        var ack = await RequestAsync(new DxlRequest("/mcafee/service/dxl/svcregistry/register", System.Text.Encoding.UTF8.GetBytes(json)));
+        var ack = await RequestAsync(new DxlRequest(DxlTopics.ServiceRegister, System.Text.Encoding.UTF8.GetBytes(json)));
         Assert.IsType<DxlResponse>(ack);
         return serviceGuid;
     }

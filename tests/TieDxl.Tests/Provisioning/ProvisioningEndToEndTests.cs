@@ -2,6 +2,7 @@ using System.Text;
 using TieDxl.Dxl;
 using TieDxl.Dxl.Client;
 using TieDxl.Dxl.Config;
+using TieDxl.Dxl.Messages;
 using TieDxl.Dxl.Provisioning;
 using TieDxl.Dxl.Tls;
 using TieDxl.Fabric;
@@ -50,6 +51,27 @@ public sealed class ProvisioningEndToEndTests
         Assert.Contains(log, l => l.Contains("HTTP 200 OK"));
         AssertNoSecret(fabric.Provisioning!.Password, fabric.Provisioning.UserName, log);
         Assert.DoesNotContain(log, l => l.Contains("CERTIFICATE REQUEST"));
+    }
+
+    [Fact]
+    public async Task TheEndpointListsTheBrokerUnderItsOwnIdSoAMessageAddressedToThatIdGetsThrough()
+    {
+        await using var fabric = await DxlTestFabric.StartAsync(new DxlTestFabricOptions { WithTieSimulator = false });
+        using var folder = new TempFolder();
+
+        var files = await ProvisionAsync(fabric, folder.Path, "addressed");
+
+        var provisionedId = Assert.Single(files.Brokers).Id;
+        Assert.Equal(fabric.Broker.BrokerGuid, provisionedId);
+        Assert.NotNull(provisionedId);
+        await using var client = new DxlClient(DxlClientConfig.Load(files.ConfigPath));
+        await client.ConnectAsync();
+        var received = new TaskCompletionSource<DxlEvent>(TaskCreationOptions.RunContinuationsAsynchronously);
+        await using var subscription = await client.SubscribeAsync("/tiedxl/test/addressed", e => { received.TrySetResult(e); return Task.CompletedTask; });
+        var addressed = new DxlEvent("/tiedxl/test/addressed", "to this broker"u8.ToArray());
+        addressed.BrokerIds.Add(provisionedId);
+        await client.SendEventAsync(addressed);
+        Assert.Equal("to this broker", (await received.Task.WaitAsync(TimeSpan.FromSeconds(10))).PayloadText);
     }
 
     [Fact]

@@ -27,6 +27,14 @@ internal static class ProvisioningTestKit
             Log = log is null ? null : (DxlLogLevel _, string m) => { lock (log) log.Add(m); },
         });
 
+    /// <summary>Provisions a fresh key pair for <paramref name="commonName"/> into <paramref name="folder"/> through the fabric's endpoint.</summary>
+    public static async Task<DxlClientConfigFiles> ProvisionAsync(DxlTestFabric fabric, string folder, string commonName)
+    {
+        using var epo = ClientFor(fabric);
+        using var request = DxlCertificateRequest.Create(new DxlCertificateSubject { CommonName = commonName });
+        return await DxlProvisioner.ProvisionAsync(epo, request, folder);
+    }
+
     /// <summary>Fails when any of the texts holds the password, its Basic header form, or key material.</summary>
     public static void AssertNoSecret(string password, string user, IEnumerable<string> texts)
     {
