@@ -10,7 +10,7 @@ namespace TieDxl.Dxl.Client;
 /// <summary>
 /// A DXL client over MQTTnet: MQTT 3.1.1, clean session, QoS 0, mutual TLS. Many requests in flight on one
 /// connection; events; hosted services. A facade over its parts, each owning its own state:
-/// <see cref="DxlConnection"/> (state, gate, reconnect and failover, liveness, outages, the writer),
+/// <see cref="DxlClientConnection"/> (state, gate, reconnect and failover, liveness, outages, the writer),
 /// <see cref="PendingRequests"/>, <see cref="DxlSubscriptions"/> (events and service topics),
 /// <see cref="DxlServiceHost"/>, and <see cref="DxlDeliveryPolicy"/>, the one place for every rule about waiting,
 /// re-sending and confirming across a lost connection.
@@ -21,7 +21,7 @@ public sealed class DxlClient : IAsyncDisposable
     public const int MaxMessageSize = MqttWriter.MaxMessageSize;
 
     private readonly DxlLogSink _log;
-    private readonly DxlConnection _connection;
+    private readonly DxlClientConnection _connection;
     private readonly PendingRequests _pending = new();
     private readonly DxlSubscriptions _subscriptions;
     private readonly DxlServiceHost _services;
@@ -32,7 +32,7 @@ public sealed class DxlClient : IAsyncDisposable
         Config = config ?? throw new ArgumentNullException(nameof(config));
         _log = log ?? ((_, _) => { });
         ClientId = config.ClientId;
-        _connection = new DxlConnection(config, ClientId, _pending, _log, RestoreAfterConnectAsync, _pending.FailAll, OnMqttMessageAsync);
+        _connection = new DxlClientConnection(config, ClientId, _pending, _log, RestoreAfterConnectAsync, _pending.FailAll, OnMqttMessageAsync);
         _subscriptions = new DxlSubscriptions(_connection.Writer, ClientId, DxlTopics.ClientReplyPrefix + ClientId, _log);
         _delivery = new DxlDeliveryPolicy(_connection, _pending);
         _services = new DxlServiceHost(_connection, _subscriptions, RequestAsync, _log);

@@ -9,11 +9,9 @@ namespace TieDxl.Dxl.Client;
 /// The services a client hosts: their registration with the broker (sent again before each TTL runs out and after
 /// every reconnect), and the answers to the requests they receive.
 /// </summary>
-internal sealed class DxlServiceHost(DxlConnection connection, DxlSubscriptions subscriptions,
+internal sealed class DxlServiceHost(DxlClientConnection connection, DxlSubscriptions subscriptions,
     Func<DxlRequest, TimeSpan, CancellationToken, Task<DxlResponse>> requestAsync, DxlLogSink log)
 {
-    private const string RegisterTopic = "/mcafee/service/dxl/svcregistry/register";
-    private const string UnregisterTopic = "/mcafee/service/dxl/svcregistry/unregister";
     private static readonly TimeSpan RegisterTimeout = TimeSpan.FromSeconds(10);
 
     private readonly ConcurrentDictionary<string, HostedService> _services = new(StringComparer.Ordinal);
@@ -42,7 +40,7 @@ internal sealed class DxlServiceHost(DxlConnection connection, DxlSubscriptions 
             {
                 try
                 {
-                    await requestAsync(new DxlRequest(RegisterTopic, RegistrationJson(service)), wait, cancellationToken).ConfigureAwait(false);
+                    await requestAsync(new DxlRequest(DxlTopics.ServiceRegister, RegistrationJson(service)), wait, cancellationToken).ConfigureAwait(false);
                 }
                 catch
                 {
@@ -96,7 +94,7 @@ internal sealed class DxlServiceHost(DxlConnection connection, DxlSubscriptions 
         try
         {
             // An error response surfaces here (the Python client only logs it and lets the caller time out).
-            await requestAsync(new DxlRequest(RegisterTopic, RegistrationJson(service)), RegisterTimeout, connection.Lifetime).ConfigureAwait(false);
+            await requestAsync(new DxlRequest(DxlTopics.ServiceRegister, RegistrationJson(service)), RegisterTimeout, connection.Lifetime).ConfigureAwait(false);
             log(DxlLogLevel.Debug, $"DXL client {ClientId}: registered service {service.ServiceType} {service.ServiceGuid}");
         }
         catch (DxlTimeoutException)
@@ -134,7 +132,7 @@ internal sealed class DxlServiceHost(DxlConnection connection, DxlSubscriptions 
         // and a plain MQTT broker never answers.
         try
         {
-            await connection.Writer.PublishAsync(new DxlRequest(UnregisterTopic, json) { ReplyToTopic = subscriptions.ReplyTopic }, cancellationToken).ConfigureAwait(false);
+            await connection.Writer.PublishAsync(new DxlRequest(DxlTopics.ServiceUnregister, json) { ReplyToTopic = subscriptions.ReplyTopic }, cancellationToken).ConfigureAwait(false);
         }
         catch (DxlException e)
         {

@@ -7,7 +7,7 @@ namespace TieDxl.Dxl.Client;
 /// sent before it, so one answered ping confirms every event written before it. Callers share pings: one in flight
 /// at a time, the next one for everything written meanwhile.
 /// </summary>
-internal sealed class EventConfirmations(DxlConnection connection, MqttWriter writer, LivenessMonitor liveness, DxlLogSink log)
+internal sealed class EventConfirmations(DxlClientConnection connection, MqttWriter writer, LivenessMonitor liveness, DxlLogSink log)
 {
     private readonly object _lock = new();
     private TaskCompletionSource<bool>? _open;

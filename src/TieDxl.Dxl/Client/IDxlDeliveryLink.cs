@@ -5,7 +5,7 @@ namespace TieDxl.Dxl.Client;
 /// <summary>
 /// What the delivery policy needs from a connection: whether it can send now, waiting for it, writing, the broker's
 /// confirmation, the errors that say why the fabric could not be reached, and the clock (Environment.TickCount64
-/// milliseconds). The client's <see cref="DxlConnection"/> is the real one; tests script one.
+/// milliseconds). The client's <see cref="DxlClientConnection"/> is the real one; tests script one.
 /// </summary>
 internal interface IDxlDeliveryLink
 {

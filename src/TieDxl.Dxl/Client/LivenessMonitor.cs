@@ -9,7 +9,7 @@ namespace TieDxl.Dxl.Client;
 /// when answers are overdue or the line has been idle, one MQTT ping with a short timeout decides. Costs nothing
 /// per request: it reads the time of the last received message and, only when that is old, the pending requests.
 /// </summary>
-internal sealed class LivenessMonitor(DxlConnection connection, MqttWriter writer, PendingRequests pending)
+internal sealed class LivenessMonitor(DxlClientConnection connection, MqttWriter writer, PendingRequests pending)
 {
     private long _lastReceivedTicks = Environment.TickCount64;
     private long _checkStartedTicks;

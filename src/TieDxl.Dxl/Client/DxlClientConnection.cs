@@ -12,7 +12,7 @@ public enum DxlConnectionState { Disconnected, Connecting, Connected, Reconnecti
 /// and failover loop, the liveness monitor, the outage bookkeeping and the writer. It tells the delivery policy
 /// whether it can send (<see cref="IDxlDeliveryLink"/>); what to send again is the policy's business.
 /// </summary>
-internal sealed class DxlConnection : IDxlDeliveryLink
+internal sealed class DxlClientConnection : IDxlDeliveryLink
 {
     private static readonly Task OpenGate = Task.CompletedTask;
 
@@ -39,7 +39,7 @@ internal sealed class DxlConnection : IDxlDeliveryLink
     /// services); <paramref name="failPending"/> fails the requests whose answers died with the connection;
     /// <paramref name="onMessage"/> gets every message received.
     /// </summary>
-    public DxlConnection(DxlClientConfig config, string clientId, PendingRequests pending, DxlLogSink log,
+    public DxlClientConnection(DxlClientConfig config, string clientId, PendingRequests pending, DxlLogSink log,
         Func<CancellationToken, Task> restoreAsync, Action<Exception> failPending, Func<MqttApplicationMessageReceivedEventArgs, Task> onMessage)
     {
         _config = config;
