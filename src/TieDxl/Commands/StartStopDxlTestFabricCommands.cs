@@ -64,15 +64,7 @@ public sealed class StartDxlTestFabricCommand : TieDxlCmdletBase
         if (options.SeedFile is { } seed && !File.Exists(seed))
             ThrowError(ErrorCatalog.SeedFileNotFound, ErrorCategory.ObjectNotFound, seed, $"Seed file '{seed}' does not exist.");
 
-        DxlTestFabric fabric;
-        try
-        {
-            fabric = RunSync(ct => DxlTestFabric.StartAsync(options, ct), TimeSpan.FromSeconds(60));
-        }
-        catch (Exception ex) when (ex is not PipelineStoppedException)
-        {
-            throw ThrowDxlError(ex, "DxlTestFabric");
-        }
+        var fabric = Run(ct => DxlTestFabric.StartAsync(options, ct), "DxlTestFabric", TimeSpan.FromSeconds(60));
 
         var session = registry.Create(Name, fabric.NewClientConfig());
         var info = new DxlTestFabricInfo(fabric, session);

@@ -60,16 +60,18 @@ public abstract class TieFileCmdletBase : TieBulkCmdletBase
     private protected abstract void ProcessItem(TieFileInput input);
 
     /// <summary>
-    /// Queues the work for one file: its hashes (computed on the worker when the input is a file), then
-    /// <paramref name="work"/>. A failure of either is this item's error record, then <paramref name="failureOutput"/>.
+    /// Queues the work for one file; a failure of it is this item's error record, then <paramref name="failureOutput"/>.
+    /// The work gets the file's hashes with <see cref="HashesOf"/>.
     /// </summary>
-    private protected void EnqueueFile(TieFileInput input, Func<TieHashes, CancellationToken, Task<PipelineMessage>> work,
+    private protected void EnqueueFile(TieFileInput input, Func<CancellationToken, Task<PipelineMessage>> work,
         Func<Exception, PipelineMessage?>? failureOutput = null) =>
-        Enqueue(input.Target, input, async ct =>
-        {
-            var hashes = input.Hashes ?? await TieFileHasher.HashAsync(input.FilePath!, ct).ConfigureAwait(false);
-            return await work(hashes, ct).ConfigureAwait(false);
-        }, failureOutput);
+        Enqueue(input.Target, input, work, failureOutput);
+
+    /// <summary>The input's hashes: as given, at no cost, or computed from the file (on the worker; one read for all three).</summary>
+    private protected static ValueTask<TieHashes> HashesOf(TieFileInput input, CancellationToken cancellationToken) =>
+        input.Hashes is { } hashes
+            ? new ValueTask<TieHashes>(hashes)
+            : new ValueTask<TieHashes>(TieFileHasher.HashAsync(input.FilePath!, cancellationToken));
 
     /// <summary>Name to report for hashes given by parameter (Set cmdlets send it to TIE).</summary>
     private protected virtual string? ParameterFileName => null;
