@@ -1,4 +1,6 @@
 using System.Security.Cryptography;
+using TieDxl.Dxl;
+using TieDxl.Dxl.Messages;
 using System.Security.Cryptography.X509Certificates;
 
 namespace TieDxl.Tie;
@@ -199,21 +201,45 @@ public sealed partial class TieClient
 
     /// <summary>
     /// One lookup of a well-known file (notepad.exe): any answer from TIE, even "not found", proves the round trip.
-    /// Returns what TIE said; a timeout or another failure throws.
+    /// Returns what TIE said; a timeout or another failure throws (a <see cref="TieException"/>).
     /// </summary>
     public async Task<string> ProbeAsync(TimeSpan timeout, CancellationToken cancellationToken = default)
     {
-        var notepad = TieHashes.Create("f2c7bb8acc97f92e987a2d4087d021b1", "7eb0139d2175739b3ccb0d1110067820be6abd29",
-            "142e1d688ef0568370c37187fd9f2351d7ddeda574f8bfa9b0fa4ef42db85aa2");
         try
         {
-            var result = await GetFileReputationAsync(notepad, timeout, cancellationToken).ConfigureAwait(false);
-            return $"TIE answered a file lookup ({result.Reputations.Count} provider reputation(s))";
+            return await LookUpWellKnownFileAsync(timeout, cancellationToken).ConfigureAwait(false);
         }
-        catch (TieNotFoundException)
+        catch (Exception ex) when (MapError(TieTopics.FileReputation, timeout, ex) is { } mapped)
         {
-            return "TIE answered a file lookup (file unknown to it)";
+            throw mapped;
         }
+    }
+
+    /// <summary>
+    /// <see cref="ProbeAsync"/> for a connection diagnosis: TIE's answers are read the same way, but a timeout or a
+    /// lost connection stays the DXL client's exception (<see cref="DxlTimeoutException"/>, ...), which a diagnosis
+    /// of the connection explains in its own terms.
+    /// </summary>
+    public Task<string> DiagnoseAsync(TimeSpan timeout, CancellationToken cancellationToken = default) =>
+        LookUpWellKnownFileAsync(timeout, cancellationToken);
+
+    private async Task<string> LookUpWellKnownFileAsync(TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        var notepad = TieHashes.Create("f2c7bb8acc97f92e987a2d4087d021b1", "7eb0139d2175739b3ccb0d1110067820be6abd29",
+            "142e1d688ef0568370c37187fd9f2351d7ddeda574f8bfa9b0fa4ef42db85aa2");
+        var request = new DxlRequest(TieTopics.FileReputation, TiePayloads.FileReputationRequest(notepad)) { IsIdempotent = true };
+        DxlResponse response;
+        try
+        {
+            response = await Client.RequestAsync(request, ValidTimeout(timeout), cancellationToken).ConfigureAwait(false);
+        }
+        catch (DxlErrorResponseException ex) when (MapError(TieTopics.FileReputation, timeout, ex) is { } answer)
+        {
+            if (answer is TieNotFoundException) return "TIE answered a file lookup (file unknown to it)";
+            throw answer;
+        }
+        var result = Parse(TieTopics.FileReputation, response, p => TiePayloads.ParseFileReputation(p, notepad));
+        return $"TIE answered a file lookup ({result.Reputations.Count} provider reputation(s))";
     }
 
     private static string DescribeDecision(FileReputationResult lookup) => string.Join(", ", lookup.Reputations

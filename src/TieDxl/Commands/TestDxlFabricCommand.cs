@@ -35,7 +35,7 @@ public sealed class TestDxlFabricCommand : DxlSessionCmdletBase
         var load = ConfigLoader();
         var timeout = Timeout;
         var steps = Run(ct => DxlDiagnostics.RunAsync(load, SkipTie ? null : TieTopics.ServiceType,
-            SkipTie ? null : (client, token) => new TieClient(client).ProbeAsync(timeout, token), timeout, ct,
+            SkipTie ? null : (client, token) => new TieClient(client).DiagnoseAsync(timeout, token), timeout, ct,
             SkipTie ? null : TieTopics.RequestTopics), "DxlFabric", TimeSpan.FromSeconds(TimeoutSec * 8 + 30));
 
         var ok = steps.All(s => s.Status is DxlCheckStatus.Passed or DxlCheckStatus.Warning);
