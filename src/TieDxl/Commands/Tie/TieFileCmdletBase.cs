@@ -78,13 +78,28 @@ public abstract class TieFileCmdletBase : TieBulkCmdletBase
 
     protected override void ProcessRecord()
     {
-        foreach (var input in ResolveInputs())
+        // Piped input, one object per call: taken without the iterator the parameter sets need (no allocation per item).
+        if (ParameterSetName == TieFileInputParameters.InputObjectSet)
         {
-            if (input.Problem is { } problem)
-                EnqueueMessage(new PipelineMessage.Error(ErrorCatalog.Create(problem.ErrorId, problem.Category, input.Target, problem.Message, problem.Exception)));
-            else
-                ProcessItem(input);
+            if (PipedInput() is { } piped) Process(piped);
+            return;
         }
+        foreach (var input in ResolveInputs()) Process(input);
+    }
+
+    private void Process(TieFileInput input)
+    {
+        if (input.Problem is { } problem)
+            EnqueueMessage(new PipelineMessage.Error(ErrorCatalog.Create(problem.ErrorId, problem.Category, input.Target, problem.Message, problem.Exception)));
+        else
+            ProcessItem(input);
+    }
+
+    private TieFileInput? PipedInput()
+    {
+        if (InputObject is null && !MyInvocation.ExpectingInput) return null;
+        var input = TieFileInputResolver.FromObject(InputObject, this);
+        return ParameterFileName is { } name && input.Name is null ? input with { Name = name } : input;
     }
 
     private IEnumerable<TieFileInput> ResolveInputs()
@@ -120,11 +135,7 @@ public abstract class TieFileCmdletBase : TieBulkCmdletBase
                     yield return TieFileInputResolver.FromFile(SessionState.Path.GetUnresolvedProviderPathFromPSPath(literal), literal);
                 break;
             default:
-                if (InputObject is not null || MyInvocation.ExpectingInput)
-                {
-                    var input = TieFileInputResolver.FromObject(InputObject, this);
-                    yield return ParameterFileName is { } name && input.Name is null ? input with { Name = name } : input;
-                }
+                if (PipedInput() is { } piped) yield return piped;
                 break;
         }
     }
