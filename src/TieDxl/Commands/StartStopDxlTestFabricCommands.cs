@@ -103,7 +103,7 @@ public sealed class StopDxlTestFabricCommand : TieDxlCmdletBase
             return;
         }
         if (!ShouldProcess(info.Broker, "Stop the embedded DXL test fabric")) return;
-        var stopped = SessionRegistry.StopTestFabricAsync(registry);
+        var stopped = registry.StopTestFabricAsync();
         if (!WaitBounded(stopped, TimeSpan.FromSeconds(30)))
             WriteWarning($"The test fabric {info.Broker} is still shutting down; it finishes in the background.");
         else if (stopped.Result is { } failure)
