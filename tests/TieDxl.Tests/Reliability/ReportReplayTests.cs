@@ -76,16 +76,20 @@ public sealed class ReportReplayTests(ITestOutputHelper output) : IAsyncLifetime
         var tie = new TieClient(client);
         var files = BulkRun.NewFiles(200);
         await ReportAllAsync(tie, files[..150]);
-        Assert.True(await Poll.UntilAsync(() => files[..150].All(f => _reportsReceived.ContainsKey(f.ToString())), TimeSpan.FromSeconds(20)));
+        Assert.True(await Poll.UntilAsync(() => files[..150].All(f => _reportsReceived.ContainsKey(f.ToString())), TimeSpan.FromSeconds(20)),
+            "the reports before the freeze did not arrive");
         // The last 50 are read by the broker (each confirmed) but not yet passed on to the TIE server when it crashes.
         _tieLine.Freeze();
         await ReportAllAsync(tie, files[150..]);
 
         // The run has ended; nothing else is called on the client from here on.
+        output.WriteLine($"run ended {DateTimeOffset.UtcNow:HH:mm:ss.fff}");
         await Task.Delay(TimeSpan.FromMilliseconds(300));
         var requestsBefore = _simulator.RequestCount;
         await RestartBrokerAsync(client, TimeSpan.FromSeconds(2));
         var all = await Poll.UntilAsync(() => files.All(f => _reportsReceived.ContainsKey(f.ToString())), TimeSpan.FromSeconds(30));
+        var outage = client.LastOutage;
+        output.WriteLine($"outage {outage?.DisconnectedAt:HH:mm:ss.fff}-{outage?.ReconnectedAt:HH:mm:ss.fff}, now {DateTimeOffset.UtcNow:HH:mm:ss.fff}");
 
         var lost = files.Count(f => !_reportsReceived.ContainsKey(f.ToString()));
         var duplicates = _reportsReceived.Values.Count(n => n > 1);
@@ -105,10 +109,13 @@ public sealed class ReportReplayTests(ITestOutputHelper output) : IAsyncLifetime
         await ReportAllAsync(reporting, BulkRun.NewFiles(20));
         await looking.GetFileReputationAsync(BulkRun.NewFiles(1)[0]);
 
+        var requestsAtRestart = _simulator.RequestCount;
         await RestartBrokerAsync(reporter, TimeSpan.FromSeconds(1));
         Assert.True(await Poll.UntilAsync(() => lookupsOnly.ReconnectCount >= 1 && lookupsOnly.IsConnected, TimeSpan.FromSeconds(30)), "no reconnect");
-        // The reporter's one probe (and replay) after the reconnect runs by itself: let it finish, then count.
-        await Task.Delay(TimeSpan.FromSeconds(2));
+        // The reporter's one probe after the reconnect runs by itself (the other client, which never reported, makes
+        // none): wait until it reached the simulator and its replay went out, then count.
+        Assert.True(await Poll.UntilAsync(() => _simulator.RequestCount > requestsAtRestart, TimeSpan.FromSeconds(30)), "no probe after the reconnect");
+        await Task.Delay(TimeSpan.FromSeconds(1));
         var requestsBefore = _simulator.RequestCount;
 
         const int LaterCommands = 10;
@@ -118,7 +125,7 @@ public sealed class ReportReplayTests(ITestOutputHelper output) : IAsyncLifetime
         for (var i = 0; i < LaterCommands; i++)
             await looking.GetFileReputationAsync(BulkRun.NewFiles(1)[0]);
 
-        output.WriteLine($"after the reconnect: {afterReports - requestsBefore} lookup(s) for {LaterCommands} reports, " +
+        output.WriteLine($"{requestsBefore - requestsAtRestart} probe lookup(s) after the reconnect; then {afterReports - requestsBefore} lookup(s) for {LaterCommands} reports, " +
                          $"{_simulator.RequestCount - afterReports} for {LaterCommands} lookups");
         Assert.Equal(requestsBefore, afterReports);
         Assert.Equal(LaterCommands, _simulator.RequestCount - afterReports);
