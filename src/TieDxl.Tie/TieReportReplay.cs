@@ -110,6 +110,10 @@ internal sealed class TieReportReplay
             // Any answer, or none within the bound, ends the wait: a client may be authorised to report but not to
             // look up, and its reports go out anyway.
         }
+        catch (Exception e) when (e is ObjectDisposedException or OperationCanceledException)
+        {
+            return; // the client was closed meanwhile: nobody is left to report to
+        }
         MarkServiceSeen(reconnects);
         await ReplayReportsBeforeOutageAsync(timeout).ConfigureAwait(false);
     }
