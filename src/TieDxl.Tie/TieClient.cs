@@ -41,9 +41,16 @@ public sealed partial class TieClient
 
     private TimeSpan _timeout = DefaultTimeoutValue;
 
+    private readonly TieReportReplay _reports;
+
+    /// <summary>
+    /// A TIE client over <paramref name="client"/>. Make one per DXL client and keep it as long as the DXL client:
+    /// it remembers recent External reports to send them again after an outage.
+    /// </summary>
     public TieClient(DxlClient client)
     {
         Client = client ?? throw new ArgumentNullException(nameof(client));
+        _reports = new TieReportReplay(this);
     }
 
     public DxlClient Client { get; }
@@ -87,120 +94,39 @@ public sealed partial class TieClient
     /// <summary>
     /// Reports an External reputation (provider 15): an event, no reply (TIE Server 3.0+, External provider enabled
     /// in policy, "TIE Server Set External Reputation" authorisation). NOT_SET (0) is accepted. Completes when the
-    /// event was handed to the connection; there is no confirmation from TIE — look the file up to verify. While the
-    /// client reconnects it waits for the connection up to <see cref="DefaultTimeout"/>.
+    /// broker read the event; there is no confirmation from TIE — look the file up to verify. While the client
+    /// reconnects it waits for the connection up to <paramref name="timeout"/> (default <see cref="DefaultTimeout"/>).
+    /// Reports the broker read shortly before an outage are sent again after it (<see cref="TieReportReplay"/>).
     /// <see cref="ReportExternalReputationAsync"/> is the whole workflow (look up, decide, send, verify).
     /// </summary>
     public async Task SetExternalFileReputationAsync(TieHashes hashes, TrustLevel trustLevel, FileType fileType = FileType.None,
-        string? filename = null, string? comment = null, CancellationToken cancellationToken = default)
+        string? filename = null, string? comment = null, TimeSpan? timeout = null, CancellationToken cancellationToken = default)
     {
         RequireHashes(hashes);
         RequireTrustLevel(trustLevel);
         if (!TieConstants.IsDefined(fileType))
             throw new ArgumentOutOfRangeException(nameof(fileType), (long)fileType, $"FileType {(long)fileType} is not a valid entry.");
+        var t = ValidTimeout(timeout);
         var payload = TiePayloads.ExternalFileReportEvent(hashes, (int)trustLevel, (long)fileType, filename, comment);
         var evt = new DxlEvent(TieTopics.ExternalFileReport, payload);
         try
         {
             var reconnects = Client.ReconnectCount;
-            if (reconnects != Volatile.Read(ref _serviceSeenAfterReconnect))
-                await WaitForTieServiceAsync(reconnects, hashes, cancellationToken).ConfigureAwait(false);
-            // Waits out a reconnect within the default timeout; published again when the broker did not confirm it.
-            await Client.SendEventAsync(evt, _timeout, cancellationToken).ConfigureAwait(false);
-            RememberReport(evt);
+            await _reports.BeforeSendAsync(hashes, cancellationToken).ConfigureAwait(false);
+            // Waits out a reconnect within the timeout; published again when the broker did not confirm it.
+            await Client.SendEventAsync(evt, t, cancellationToken).ConfigureAwait(false);
+            _reports.Remember(evt, hashes);
             if (Client.ReconnectCount != reconnects)
             {
                 // A reconnect while sending: the report may have gone out before the TIE server was back. Again (TIE
                 // applies a repeated report like a single one).
-                await WaitForTieServiceAsync(Client.ReconnectCount, hashes, cancellationToken).ConfigureAwait(false);
-                await Client.SendEventAsync(evt, _timeout, cancellationToken).ConfigureAwait(false);
+                await _reports.BeforeSendAsync(hashes, cancellationToken).ConfigureAwait(false);
+                await Client.SendEventAsync(evt, t, cancellationToken).ConfigureAwait(false);
             }
         }
         catch (DxlConnectionException ex)
         {
             throw new TieConnectionException(TieTopics.ExternalFileReport, ex);
-        }
-    }
-
-    private static readonly TimeSpan ServiceProbeLimit = TimeSpan.FromSeconds(10);
-    private int _serviceSeenAfterReconnect;
-    private readonly object _serviceProbeLock = new();
-    private (int Reconnects, Task Probe)? _serviceProbe;
-
-    /// <summary>
-    /// After a reconnect the TIE server comes back a little later than the broker, and an event published before it
-    /// re-subscribed reaches nobody (events have no answer to miss). The server consumes External reports on the
-    /// connection that serves lookups, so one answered lookup per reconnect shows it is back. Shared by all reports;
-    /// failures are ignored (a client may be authorised to report but not to look up): the report goes out anyway.
-    /// </summary>
-    private Task WaitForTieServiceAsync(int reconnects, TieHashes hashes, CancellationToken cancellationToken)
-    {
-        Task probe;
-        lock (_serviceProbeLock)
-        {
-            if (_serviceProbe is not { } current || current.Reconnects != reconnects)
-            {
-                current = (reconnects, ProbeServiceAsync());
-                _serviceProbe = current;
-            }
-            probe = current.Probe;
-        }
-        return probe.WaitAsync(cancellationToken);
-
-        async Task ProbeServiceAsync()
-        {
-            try
-            {
-                // Bounded: a client without lookup authorisation must not stall its reports for a whole timeout each reconnect.
-                var wait = _timeout < ServiceProbeLimit ? _timeout : ServiceProbeLimit;
-                await GetFileReputationAsync(hashes, wait, CancellationToken.None).ConfigureAwait(false);
-            }
-            catch (TieException)
-            {
-            }
-            Volatile.Write(ref _serviceSeenAfterReconnect, reconnects);
-            await ReplayReportsBeforeOutageAsync().ConfigureAwait(false);
-        }
-    }
-
-    /// <summary>Reports read by a broker this shortly before it went down may not have reached the TIE server yet.</summary>
-    private static readonly TimeSpan ReplayWindow = TimeSpan.FromSeconds(1);
-    private const int ReplayCapacity = 16_384;
-    private readonly System.Collections.Concurrent.ConcurrentQueue<(DateTimeOffset At, DxlEvent Report)> _recentReports = new();
-
-    /// <summary>Keeps the last seconds of sent reports (bounded), for <see cref="ReplayReportsBeforeOutageAsync"/>.</summary>
-    private void RememberReport(DxlEvent report)
-    {
-        var now = DateTimeOffset.UtcNow;
-        _recentReports.Enqueue((now, report));
-        // Old ones go only while no replay is due: after an outage the last reports before it must still be there.
-        var replayDue = Client.ReconnectCount != Volatile.Read(ref _serviceSeenAfterReconnect) || !Client.IsConnected;
-        while (_recentReports.TryPeek(out var oldest) &&
-               ((!replayDue && now - oldest.At > ReplayWindow + ReplayWindow) || _recentReports.Count > ReplayCapacity))
-            _recentReports.TryDequeue(out _);
-    }
-
-    /// <summary>
-    /// The broker confirmed reading these reports, but a broker that crashes takes with it what it had not yet passed
-    /// on to the TIE server (the fabric acknowledges no event). Once the server is back after the reconnect, the
-    /// reports of the last seconds before the outage go out again; TIE applies a repeated report like a single one.
-    /// </summary>
-    private async Task ReplayReportsBeforeOutageAsync()
-    {
-        if (Client.LastOutage is not { } outage) return;
-        var from = outage.DisconnectedAt - ReplayWindow;
-        foreach (var (at, report) in _recentReports.ToArray())
-        {
-            // Up to the reconnect: a report confirmed just before the drop may be recorded just after it was noticed.
-            if (at < from || at > outage.ReconnectedAt) continue;
-            try
-            {
-                await Client.SendEventAsync(report, _timeout, CancellationToken.None).ConfigureAwait(false);
-            }
-            catch (DxlException)
-            {
-                return; // the fabric went away again: the next reconnect replays
-            }
         }
     }
 
@@ -329,9 +255,7 @@ public sealed partial class TieClient
 
     private async Task<DxlResponse> RequestAsync(string topic, byte[] payload, TimeSpan? timeout, CancellationToken cancellationToken)
     {
-        var t = timeout ?? _timeout;
-        if (t <= TimeSpan.Zero)
-            throw new ArgumentOutOfRangeException(nameof(timeout), t, "The timeout must be positive.");
+        var t = ValidTimeout(timeout);
         // Every TIE request is idempotent: lookups read, and the set requests set a value (twice equals once). So the
         // DXL client may send one again when its answer was lost with a connection.
         var request = new DxlRequest(topic, payload) { IsIdempotent = true };
@@ -355,6 +279,15 @@ public sealed partial class TieClient
         DxlConnectionException ce => new TieConnectionException(topic, ce),
         _ => null,
     };
+
+    /// <summary><paramref name="timeout"/>, or <see cref="DefaultTimeout"/> when null; it must be positive.</summary>
+    private TimeSpan ValidTimeout(TimeSpan? timeout)
+    {
+        var t = timeout ?? _timeout;
+        if (t <= TimeSpan.Zero)
+            throw new ArgumentOutOfRangeException(nameof(timeout), t, "The timeout must be positive.");
+        return t;
+    }
 
     /// <summary>The TIE service's "Could not find reputation" text (any case).</summary>
     public static bool IsNotFoundMessage(string? message) =>

@@ -171,6 +171,41 @@ Describe 'A script that ends without Disconnect-DxlFabric' {
     }
 }
 
+Describe 'External reports of a pipeline that ended just before a broker crash' {
+    It 'reach TIE again by themselves after the reconnect, and later commands cost no probe lookup' {
+        $reconnects = $Session.ReconnectCount
+        $base = Get-Random -Minimum 1000000 -Maximum 2000000000
+        $hashes = 1..200 | ForEach-Object { '{0:x64}' -f ($base + $_) }
+        $accepted = $Simulator.ExternalReportsAccepted
+        $hashes | Set-TieExternalReputation -TrustLevel MightBeTrusted -FileName replay.exe -FileType PeExe -Force -Confirm:$false `
+            -WarningAction SilentlyContinue -ErrorAction Stop
+        # The pipeline has ended; the session stays open and no command runs until the reports came again.
+        Start-Sleep -Milliseconds 300
+        Stop-Process -Id ([int](Get-Content $PidFile)) -Force
+        Start-Sleep -Seconds 2
+        Start-Broker
+        $deadline = [DateTime]::UtcNow.AddSeconds(30)
+        while (($Session.ReconnectCount -eq $reconnects -or $Simulator.ExternalReportsAccepted - $accepted -le 200) -and [DateTime]::UtcNow -lt $deadline) {
+            Start-Sleep -Milliseconds 50
+        }
+        $Session.ReconnectCount | Should -BeGreaterThan $reconnects
+        $Simulator.ExternalReportsAccepted - $accepted | Should -BeGreaterThan 200 -Because 'the session replays the reports of the last second before the outage with no command running'
+
+        # One probe per reconnect per session, made already: N later commands make no lookup of their own.
+        Start-Sleep -Milliseconds 500
+        $requests = $Simulator.RequestCount
+        foreach ($n in 1..5) {
+            ('{0:x64}' -f ($base + 1000 + $n)) | Set-TieExternalReputation -TrustLevel MightBeTrusted -FileName later.exe -FileType PeExe -Force `
+                -Confirm:$false -WarningAction SilentlyContinue -ErrorAction Stop
+        }
+        $Simulator.RequestCount - $requests | Should -Be 0
+
+        # Every report reached TIE (duplicates allowed).
+        $seen = @($hashes | Get-TieFileReputation -ErrorAction Stop | Where-Object External -EQ 'MightBeTrusted')
+        $seen.Count | Should -Be 200
+    }
+}
+
 Describe 'An External report that cannot be published' {
     It 'is reported as Failed with an error, never as Sent' {
         $session = Connect-DxlFabric -ConfigPath $Files.ConfigPath -Name doomed -PassThru

@@ -249,6 +249,15 @@ Describe 'Test-DxlFabric against the embedded fabric' {
         Stop-DxlTestFabric -Confirm:$false -ErrorAction SilentlyContinue
     }
 
+    It 'checks the current session''s config when given no arguments' {
+        # Right after Start-DxlTestFabric: its session is the default, and no TIEDXL_CONFIG is set.
+        $env:TIEDXL_CONFIG | Should -BeNullOrEmpty
+        $requests = $Info.TieRequests
+        $steps = @(Test-DxlFabric -ErrorAction Stop)
+        @($steps | Where-Object Status -EQ 'Passed').Count | Should -Be 7
+        $Info.TieRequests - $requests | Should -Be 1
+    }
+
     It 'passes every step, the sample request reaching the simulator' {
         $requests = $Info.TieRequests
         $steps = @(Test-DxlFabric -ConfigPath $Info.ConfigPath -WarningVariable w -ErrorAction Stop)
@@ -275,11 +284,27 @@ Describe 'Test-DxlFabric against the embedded fabric' {
         @($steps.Status | Select-Object -Unique) | Should -Be 'Passed'
     }
 
-    It 'uses $env:TIEDXL_CONFIG when no -ConfigPath is given, and says so when neither is' {
-        $env:TIEDXL_CONFIG = $Info.ConfigPath
-        try { Test-DxlFabric -Quiet -SkipTie | Should -BeTrue }
-        finally { $env:TIEDXL_CONFIG = $null }
-        $e = { Test-DxlFabric } | Should -Throw -ErrorId 'DxlConfigNotSpecified,TieDxl.Commands.TestDxlFabricCommand' -PassThru
+    It 'uses $env:TIEDXL_CONFIG when no -ConfigPath is given and no session is open, and says so when neither is' {
+        # A runspace of its own has no session.
+        $rs = [runspacefactory]::CreateRunspace()
+        $rs.Open()
+        try {
+            $ps = [powershell]::Create()
+            $ps.Runspace = $rs
+            $null = $ps.AddScript({
+                    param($module, $config)
+                    Import-Module $module -ErrorAction Stop
+                    $env:TIEDXL_CONFIG = $config
+                    try { Test-DxlFabric -Quiet -SkipTie } finally { $env:TIEDXL_CONFIG = $null }
+                    try { Test-DxlFabric -ErrorAction Stop } catch { $_ }
+                }).AddArgument($ModulePath).AddArgument($Info.ConfigPath)
+            $out = $ps.Invoke()
+            $ps.Dispose()
+        }
+        finally { $rs.Dispose() }
+        $out[0] | Should -BeExactly $true
+        $e = $out[1]
+        $e.FullyQualifiedErrorId | Should -Be 'DxlConfigNotSpecified,TieDxl.Commands.TestDxlFabricCommand'
         $e.CategoryInfo.Category | Should -Be 'InvalidArgument'
     }
 

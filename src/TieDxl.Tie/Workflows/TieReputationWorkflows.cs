@@ -1,4 +1,6 @@
 using System.Security.Cryptography;
+using TieDxl.Dxl;
+using TieDxl.Dxl.Messages;
 using System.Security.Cryptography.X509Certificates;
 
 namespace TieDxl.Tie;
@@ -31,6 +33,9 @@ public sealed record TieExternalReportRequest(TieHashes Hashes, TrustLevel Trust
 
     /// <summary>After sending, look the file up until provider 15 shows the trust level, for at most this long; null: no check.</summary>
     public TimeSpan? VerifyWithin { get; init; }
+
+    /// <summary>How long each call (lookup, send) may take; null: the client's <see cref="TieClient.DefaultTimeout"/>.</summary>
+    public TimeSpan? Timeout { get; init; }
 }
 
 /// <summary>One Enterprise reputation of a file (provider 3) or a certificate (provider 4); they override every other provider.</summary>
@@ -44,6 +49,9 @@ public sealed record TieEnterpriseReputationRequest(TrustLevel TrustLevel)
 
     public string? FileName { get; init; }
     public string? Comment { get; init; }
+
+    /// <summary>How long the call may take; null: the client's <see cref="TieClient.DefaultTimeout"/>.</summary>
+    public TimeSpan? Timeout { get; init; }
 }
 
 /// <summary>
@@ -91,7 +99,7 @@ public sealed partial class TieClient
         {
             try
             {
-                before = request.KnownReputation ?? await GetFileReputationAsync(request.Hashes, null, cancellationToken).ConfigureAwait(false);
+                before = request.KnownReputation ?? await GetFileReputationAsync(request.Hashes, request.Timeout, cancellationToken).ConfigureAwait(false);
             }
             catch (TieNotFoundException)
             {
@@ -108,7 +116,7 @@ public sealed partial class TieClient
         var sentName = string.IsNullOrWhiteSpace(request.FileName) ? request.Hashes.Strongest?.Value : request.FileName;
         try
         {
-            await SetExternalFileReputationAsync(request.Hashes, request.TrustLevel, request.FileType, sentName, request.Comment, cancellationToken).ConfigureAwait(false);
+            await SetExternalFileReputationAsync(request.Hashes, request.TrustLevel, request.FileType, sentName, request.Comment, request.Timeout, cancellationToken).ConfigureAwait(false);
         }
         catch (TieException e)
         {
@@ -118,7 +126,7 @@ public sealed partial class TieClient
 
         if (request.VerifyWithin is not { } within)
             return TieSetOutcome.Sent() with { Before = before, SentFileName = sentName };
-        var check = await VerifyExternalFileReputationAsync(request.Hashes, request.TrustLevel, within, FirstVerifyInterval, cancellationToken).ConfigureAwait(false);
+        var check = await VerifyExternalFileReputationAsync(request.Hashes, request.TrustLevel, within, FirstVerifyInterval, request.Timeout, cancellationToken).ConfigureAwait(false);
         if (check.Applied)
             return TieSetOutcome.Sent(verified: true) with { Before = before, SentFileName = sentName };
         var notVerified = new TieVerificationException(TieTopics.ExternalFileReport, request.TrustLevel, within);
@@ -132,9 +140,9 @@ public sealed partial class TieClient
         try
         {
             if (request.Certificate is { } certificate)
-                await SetCertificateReputationAsync(certificate.Sha1, request.TrustLevel, certificate.PublicKeySha1, request.Comment, null, cancellationToken).ConfigureAwait(false);
+                await SetCertificateReputationAsync(certificate.Sha1, request.TrustLevel, certificate.PublicKeySha1, request.Comment, request.Timeout, cancellationToken).ConfigureAwait(false);
             else
-                await SetFileReputationAsync(request.Hashes ?? TieHashes.Empty, request.TrustLevel, request.FileName, request.Comment, null, cancellationToken).ConfigureAwait(false);
+                await SetFileReputationAsync(request.Hashes ?? TieHashes.Empty, request.TrustLevel, request.FileName, request.Comment, request.Timeout, cancellationToken).ConfigureAwait(false);
         }
         catch (TieException e)
         {
@@ -147,11 +155,13 @@ public sealed partial class TieClient
     /// Looks the file up until provider 15 shows <paramref name="trustLevel"/> or <paramref name="within"/> (default
     /// 10 s) has passed. Every lookup is bounded by the time left; a failed lookup is no verdict, only the deadline
     /// is. The wait between lookups starts at <paramref name="firstInterval"/> and doubles up to 2 s, never past the deadline.
+    /// One lookup takes at most <paramref name="lookupTimeout"/> (default <see cref="DefaultTimeout"/>).
     /// </summary>
     public async Task<TieExternalVerification> VerifyExternalFileReputationAsync(TieHashes hashes, TrustLevel trustLevel,
-        TimeSpan? within = null, TimeSpan? firstInterval = null, CancellationToken cancellationToken = default)
+        TimeSpan? within = null, TimeSpan? firstInterval = null, TimeSpan? lookupTimeout = null, CancellationToken cancellationToken = default)
     {
         RequireHashes(hashes);
+        var perLookup = ValidTimeout(lookupTimeout);
         var deadline = DateTime.UtcNow + (within ?? TimeSpan.FromSeconds(10));
         var interval = firstInterval ?? FirstVerifyInterval;
         if (interval <= TimeSpan.Zero) throw new ArgumentOutOfRangeException(nameof(firstInterval), interval, "The interval must be positive.");
@@ -164,7 +174,7 @@ public sealed partial class TieClient
             try
             {
                 lookups++;
-                last = await GetFileReputationAsync(hashes, left < _timeout ? left : _timeout, cancellationToken).ConfigureAwait(false);
+                last = await GetFileReputationAsync(hashes, left < perLookup ? left : perLookup, cancellationToken).ConfigureAwait(false);
                 if (last.External is { } ext && ext.TrustLevelValue == (int)trustLevel)
                     return new TieExternalVerification(true, last, lookups);
             }
@@ -191,21 +201,45 @@ public sealed partial class TieClient
 
     /// <summary>
     /// One lookup of a well-known file (notepad.exe): any answer from TIE, even "not found", proves the round trip.
-    /// Returns what TIE said; a timeout or another failure throws.
+    /// Returns what TIE said; a timeout or another failure throws (a <see cref="TieException"/>).
     /// </summary>
     public async Task<string> ProbeAsync(TimeSpan timeout, CancellationToken cancellationToken = default)
     {
-        var notepad = TieHashes.Create("f2c7bb8acc97f92e987a2d4087d021b1", "7eb0139d2175739b3ccb0d1110067820be6abd29",
-            "142e1d688ef0568370c37187fd9f2351d7ddeda574f8bfa9b0fa4ef42db85aa2");
         try
         {
-            var result = await GetFileReputationAsync(notepad, timeout, cancellationToken).ConfigureAwait(false);
-            return $"TIE answered a file lookup ({result.Reputations.Count} provider reputation(s))";
+            return await LookUpWellKnownFileAsync(timeout, cancellationToken).ConfigureAwait(false);
         }
-        catch (TieNotFoundException)
+        catch (Exception ex) when (MapError(TieTopics.FileReputation, timeout, ex) is { } mapped)
         {
-            return "TIE answered a file lookup (file unknown to it)";
+            throw mapped;
         }
+    }
+
+    /// <summary>
+    /// <see cref="ProbeAsync"/> for a connection diagnosis: TIE's answers are read the same way, but a timeout or a
+    /// lost connection stays the DXL client's exception (<see cref="DxlTimeoutException"/>, ...), which a diagnosis
+    /// of the connection explains in its own terms.
+    /// </summary>
+    public Task<string> DiagnoseAsync(TimeSpan timeout, CancellationToken cancellationToken = default) =>
+        LookUpWellKnownFileAsync(timeout, cancellationToken);
+
+    private async Task<string> LookUpWellKnownFileAsync(TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        var notepad = TieHashes.Create("f2c7bb8acc97f92e987a2d4087d021b1", "7eb0139d2175739b3ccb0d1110067820be6abd29",
+            "142e1d688ef0568370c37187fd9f2351d7ddeda574f8bfa9b0fa4ef42db85aa2");
+        var request = new DxlRequest(TieTopics.FileReputation, TiePayloads.FileReputationRequest(notepad)) { IsIdempotent = true };
+        DxlResponse response;
+        try
+        {
+            response = await Client.RequestAsync(request, ValidTimeout(timeout), cancellationToken).ConfigureAwait(false);
+        }
+        catch (DxlErrorResponseException ex) when (MapError(TieTopics.FileReputation, timeout, ex) is { } answer)
+        {
+            if (answer is TieNotFoundException) return "TIE answered a file lookup (file unknown to it)";
+            throw answer;
+        }
+        var result = Parse(TieTopics.FileReputation, response, p => TiePayloads.ParseFileReputation(p, notepad));
+        return $"TIE answered a file lookup ({result.Reputations.Count} provider reputation(s))";
     }
 
     private static string DescribeDecision(FileReputationResult lookup) => string.Join(", ", lookup.Reputations

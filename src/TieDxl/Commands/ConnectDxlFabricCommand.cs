@@ -22,7 +22,7 @@ public sealed class ConnectDxlFabricCommand : TieDxlCmdletBase
     private const string CertificateSet = "Certificate";
 
     /// <summary>Environment variable with the path of a dxlclient.config, used when neither -ConfigPath nor -Broker is given.</summary>
-    public const string ConfigEnvironmentVariable = "TIEDXL_CONFIG";
+    public const string ConfigEnvironmentVariable = DxlConfigLocation.EnvironmentVariable;
 
     [Parameter(ParameterSetName = ConfigFileSet, Position = 0)]
     [Alias("Path")]
@@ -88,15 +88,7 @@ public sealed class ConnectDxlFabricCommand : TieDxlCmdletBase
         var timeout = TimeSpan.FromSeconds(TimeoutSec);
         if (config.ConnectTimeout > timeout) config.ConnectTimeout = timeout;
 
-        DxlSession session;
-        try
-        {
-            session = registry.Create(Name, config);
-        }
-        catch (Exception ex) when (ex is not PipelineStoppedException)
-        {
-            throw ThrowDxlError(ex, target);
-        }
+        var session = Guard(() => registry.Create(Name, config), target);
 
         WriteVerbose($"Connecting to {string.Join(", ", session.Brokers)} as {session.ClientId} (timeout {TimeoutSec} s).");
         try
@@ -120,40 +112,26 @@ public sealed class ConnectDxlFabricCommand : TieDxlCmdletBase
 
     private (DxlClientConfig, object) ConfigFromFile()
     {
-        var path = ConfigPath;
-        var fromEnvironment = false;
-        if (path is null)
+        if (DxlConfigLocation.Find(ConfigPath, null, ResolvePath) is not { } location)
         {
-            path = Environment.GetEnvironmentVariable(ConfigEnvironmentVariable);
-            fromEnvironment = true;
-            if (string.IsNullOrWhiteSpace(path))
-            {
-                ThrowError(ErrorCatalog.ConfigNotSpecified, ErrorCategory.InvalidArgument, ConfigEnvironmentVariable,
-                    "No DXL configuration was given. Pass -ConfigPath <dxlclient.config>, or -Broker with -CertificatePath, " +
-                    $"-PrivateKeyPath and -CaBundlePath, or set the {ConfigEnvironmentVariable} environment variable to the path of a dxlclient.config.",
-                    recommendedAction: "Connect-DxlFabric -ConfigPath ./dxlclient.config");
-            }
+            throw ThrowError(ErrorCatalog.ConfigNotSpecified, ErrorCategory.InvalidArgument, ConfigEnvironmentVariable,
+                "No DXL configuration was given. Pass -ConfigPath <dxlclient.config>, or -Broker with -CertificatePath, " +
+                $"-PrivateKeyPath and -CaBundlePath, or set the {ConfigEnvironmentVariable} environment variable to the path of a dxlclient.config.",
+                recommendedAction: "Connect-DxlFabric -ConfigPath ./dxlclient.config");
         }
 
-        var full = ResolvePath(path!);
+        var full = location.Path;
         if (!File.Exists(full))
         {
-            var source = fromEnvironment ? $" (from the {ConfigEnvironmentVariable} environment variable)" : "";
+            var source = location.Source is { } from ? $" (from {from})" : "";
             var message = $"The DXL configuration file '{full}'{source} does not exist.";
             ThrowError(ErrorCatalog.ConfigFileNotFound, ErrorCategory.ObjectNotFound, full, message, new FileNotFoundException(message, full));
         }
 
-        try
-        {
-            var config = DxlClientConfig.Load(full);
-            // An encrypted key's password stays out of the file (the reference clients have no setting for it).
-            if (PrivateKeyPassword is not null) config.PrivateKeyPassword = new NetworkCredential("", PrivateKeyPassword).Password;
-            return (config, full);
-        }
-        catch (Exception ex) when (ex is not PipelineStoppedException)
-        {
-            throw ThrowDxlError(ex, full);
-        }
+        var config = Guard(() => DxlClientConfig.Load(full), full);
+        // An encrypted key's password stays out of the file (the reference clients have no setting for it).
+        if (PrivateKeyPassword is not null) config.PrivateKeyPassword = new NetworkCredential("", PrivateKeyPassword).Password;
+        return (config, full);
     }
 
     private (DxlClientConfig, object) ConfigFromFiles()
@@ -198,10 +176,6 @@ public sealed class ConnectDxlFabricCommand : TieDxlCmdletBase
             {
                 throw ThrowError(ErrorCatalog.InvalidBroker, ErrorCategory.InvalidArgument, text,
                     $"'{text}' is not a broker address: {ex.Message} Use host, host:port, ssl://host:port or wss://host:port.", ex);
-            }
-            catch (Exception ex) when (ex is not PipelineStoppedException)
-            {
-                throw ThrowDxlError(ex, text);
             }
             (broker.IsWebSocket ? config.WebSocketBrokers : config.Brokers).Add(broker);
         }

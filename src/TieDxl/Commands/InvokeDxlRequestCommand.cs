@@ -12,13 +12,11 @@ namespace TieDxl.Commands;
 [OutputType(typeof(string), ParameterSetName = new[] { TextSet })]
 [OutputType(typeof(byte[]), ParameterSetName = new[] { BytesSet })]
 [OutputType(typeof(PSObject), ParameterSetName = new[] { JsonSet })]
-public sealed class InvokeDxlRequestCommand : TieDxlCmdletBase
+public sealed class InvokeDxlRequestCommand : DxlSessionCmdletBase
 {
     private const string TextSet = "Text";
     private const string BytesSet = "Bytes";
     private const string JsonSet = "Json";
-
-    private DxlSession _session = null!;
 
     [Parameter(Mandatory = true, Position = 0)]
     [ValidateNotNullOrEmpty]
@@ -35,39 +33,23 @@ public sealed class InvokeDxlRequestCommand : TieDxlCmdletBase
     [Parameter(ParameterSetName = BytesSet, Mandatory = true)]
     public SwitchParameter AsBytes { get; set; }
 
-    [Parameter]
-    [ValidateRange(1, 86400)]
-    public int TimeoutSec { get; set; } = 30;
-
     /// <summary>Repeating the request is harmless: when its answer is lost with the connection it is sent again after the reconnect.</summary>
     [Parameter]
     public SwitchParameter Idempotent { get; set; }
 
-    [Parameter]
-    [DxlSessionTransformation]
-    [ArgumentCompleter(typeof(DxlSessionNameCompleter))]
-    public DxlSession? Session { get; set; }
-
-    protected override void BeginProcessing() => _session = ResolveSession(Session);
+    protected override void BeginProcessing() => _ = CurrentSession;
 
     protected override void ProcessRecord()
     {
         if (!TryGetPayloadBytes(Payload, AsJson.IsPresent, out var bytes)) return;
 
-        var timeout = TimeSpan.FromSeconds(TimeoutSec);
+        var timeout = Timeout;
+        var session = CurrentSession;
         var request = new DxlRequest(Topic, bytes) { IsIdempotent = Idempotent.IsPresent };
         WriteVerbose($"Request {request.MessageId} on '{Topic}' ({Infrastructure.Payload.Describe(bytes)}), timeout {TimeoutSec} s.");
-        DxlResponse response;
-        try
-        {
-            // The client enforces the timeout; the outer limit only guards against a client that never answers.
-            response = RunSync(ct => _session.Client.RequestAsync(request, timeout, ct), timeout + TimeSpan.FromSeconds(10), _session);
-        }
-        catch (Exception ex) when (ex is not PipelineStoppedException)
-        {
-            HandleDxlException(ex, Topic);
+        // The client enforces the timeout; the outer limit only guards against a client that never answers.
+        if (!TryRun(ct => session.Client.RequestAsync(request, timeout, ct), Topic, out var response, timeout + TimeSpan.FromSeconds(10), session))
             return;
-        }
 
         if (AsBytes)
         {

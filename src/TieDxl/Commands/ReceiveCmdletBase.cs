@@ -1,6 +1,5 @@
 using System.Management.Automation;
 using TieDxl.Pipeline;
-using TieDxl.Session;
 
 namespace TieDxl.Commands;
 
@@ -9,23 +8,17 @@ namespace TieDxl.Commands;
 /// subscriptions, written on the pipeline thread) until -Count items were written, -TimeoutSec passed, or the
 /// pipeline stops; unsubscribes on the way out.
 /// </summary>
-public abstract class ReceiveCmdletBase<T> : TieDxlCmdletBase where T : notnull
+public abstract class ReceiveCmdletBase<T> : DxlSessionCmdletBase where T : notnull
 {
     /// <summary>How long unsubscribing may take on the way out; the subscriptions end with the session at the latest.</summary>
     private static readonly TimeSpan UnsubscribeTimeout = TimeSpan.FromSeconds(5);
 
+    /// <summary>How long one subscription may take (a reconnect included); -TimeoutSec is the listening time here.</summary>
+    private static readonly TimeSpan SubscribeTimeout = TimeSpan.FromSeconds(120);
+
     [Parameter]
     [ValidateRange(1, int.MaxValue)]
     public int Count { get; set; }
-
-    [Parameter]
-    [ValidateRange(1, int.MaxValue)]
-    public int TimeoutSec { get; set; }
-
-    [Parameter]
-    [DxlSessionTransformation]
-    [ArgumentCompleter(typeof(DxlSessionNameCompleter))]
-    public DxlSession? Session { get; set; }
 
     private protected int Limit => MyInvocation.BoundParameters.ContainsKey(nameof(Count)) ? Count : int.MaxValue;
 
@@ -42,7 +35,8 @@ public abstract class ReceiveCmdletBase<T> : TieDxlCmdletBase where T : notnull
     /// </summary>
     private protected int Receive(DxlSession session, IEnumerable<(object Target, string Label, Func<CancellationToken, Task<IAsyncDisposable>> Subscribe)> subscriptions)
     {
-        DateTime? deadline = MyInvocation.BoundParameters.ContainsKey(nameof(TimeoutSec)) ? DateTime.UtcNow.AddSeconds(TimeoutSec) : null;
+        // Without -TimeoutSec it listens until -Count or Ctrl+C.
+        DateTime? deadline = HasTimeout ? DateTime.UtcNow.AddSeconds(TimeoutSec) : null;
         var active = new List<IAsyncDisposable>();
         using var log = session.AttachLog(PostLog);
         // The client re-subscribes by itself after a reconnect; what was published while it was away is gone.
@@ -55,14 +49,7 @@ public abstract class ReceiveCmdletBase<T> : TieDxlCmdletBase where T : notnull
         {
             foreach (var (target, label, subscribe) in subscriptions)
             {
-                try
-                {
-                    active.Add(RunSync(subscribe, TimeSpan.FromSeconds(120)));
-                }
-                catch (Exception ex) when (ex is not PipelineStoppedException)
-                {
-                    ThrowDxlError(ex, target);
-                }
+                active.Add(Run(subscribe, target, SubscribeTimeout));
                 WriteVerbose($"Subscribed to {label}.");
             }
             var limit = Limit;

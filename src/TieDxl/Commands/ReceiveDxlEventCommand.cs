@@ -18,7 +18,7 @@ public sealed class ReceiveDxlEventCommand : ReceiveCmdletBase<DxlEventMessage>
 
     protected override void EndProcessing()
     {
-        var session = ResolveSession(Session);
+        var session = CurrentSession;
         var written = Receive(session, Topic.Distinct(StringComparer.Ordinal).Select(topic =>
             ((object)topic, $"'{topic}'", (Func<CancellationToken, Task<IAsyncDisposable>>)(ct =>
                 session.Client.SubscribeAsync(topic, e => Enqueue(new DxlEventMessage(e, DateTimeOffset.Now, topic)), ct)))));

@@ -64,15 +64,7 @@ public sealed class StartDxlTestFabricCommand : TieDxlCmdletBase
         if (options.SeedFile is { } seed && !File.Exists(seed))
             ThrowError(ErrorCatalog.SeedFileNotFound, ErrorCategory.ObjectNotFound, seed, $"Seed file '{seed}' does not exist.");
 
-        DxlTestFabric fabric;
-        try
-        {
-            fabric = RunSync(ct => DxlTestFabric.StartAsync(options, ct), TimeSpan.FromSeconds(60));
-        }
-        catch (Exception ex) when (ex is not PipelineStoppedException)
-        {
-            throw ThrowDxlError(ex, "DxlTestFabric");
-        }
+        var fabric = Run(ct => DxlTestFabric.StartAsync(options, ct), "DxlTestFabric", TimeSpan.FromSeconds(60));
 
         var session = registry.Create(Name, fabric.NewClientConfig());
         var info = new DxlTestFabricInfo(fabric, session);
@@ -111,7 +103,7 @@ public sealed class StopDxlTestFabricCommand : TieDxlCmdletBase
             return;
         }
         if (!ShouldProcess(info.Broker, "Stop the embedded DXL test fabric")) return;
-        var stopped = SessionRegistry.StopTestFabricAsync(registry);
+        var stopped = registry.StopTestFabricAsync();
         if (!WaitBounded(stopped, TimeSpan.FromSeconds(30)))
             WriteWarning($"The test fabric {info.Broker} is still shutting down; it finishes in the background.");
         else if (stopped.Result is { } failure)

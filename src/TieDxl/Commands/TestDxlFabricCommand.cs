@@ -1,7 +1,7 @@
 using System.Management.Automation;
-using System.Runtime.ExceptionServices;
 using TieDxl.Dxl.Client;
 using TieDxl.Dxl.Config;
+using TieDxl.Session;
 using TieDxl.Tie;
 
 namespace TieDxl.Commands;
@@ -9,29 +9,16 @@ namespace TieDxl.Commands;
 /// <summary>
 /// Test-DxlFabric: checks a connection step by step — configuration, TCP, TLS, MQTT connect, reply topic, TIE
 /// service registered, one sample lookup — and says which step fails and why. A wrong certificate fails at TLS
-/// or MQTT; a missing topic authorisation shows as a registered TIE service that never answers.
+/// or MQTT; a missing topic authorisation shows as a registered TIE service that never answers. Without
+/// arguments it checks the config of the current session (as Connect-DxlFabric finds one: <see cref="DxlConfigLocation"/>).
 /// </summary>
-[Cmdlet(VerbsDiagnostic.Test, "DxlFabric", DefaultParameterSetName = ConfigSet)]
+[Cmdlet(VerbsDiagnostic.Test, "DxlFabric")]
 [OutputType(typeof(DxlCheckStep), typeof(bool))]
-public sealed class TestDxlFabricCommand : TieDxlCmdletBase
+public sealed class TestDxlFabricCommand : DxlSessionCmdletBase
 {
-    private const string ConfigSet = "Config";
-    private const string SessionSet = "Session";
-
-    /// <summary>The dxlclient.config to check; defaults to $env:TIEDXL_CONFIG.</summary>
-    [Parameter(ParameterSetName = ConfigSet, Position = 0)]
+    /// <summary>The dxlclient.config to check; defaults to the session's config, then $env:TIEDXL_CONFIG.</summary>
+    [Parameter(Position = 0)]
     public string? ConfigPath { get; set; }
-
-    /// <summary>Check the configuration of an open session (a new, separate connection is made).</summary>
-    [Parameter(ParameterSetName = SessionSet, Mandatory = true)]
-    [DxlSessionTransformation]
-    [ArgumentCompleter(typeof(DxlSessionNameCompleter))]
-    public DxlSession? Session { get; set; }
-
-    /// <summary>Seconds to wait for each answer.</summary>
-    [Parameter]
-    [ValidateRange(1, 600)]
-    public int TimeoutSec { get; set; } = 10;
 
     /// <summary>Only check the connection; no TIE steps.</summary>
     [Parameter]
@@ -41,31 +28,15 @@ public sealed class TestDxlFabricCommand : TieDxlCmdletBase
     [Parameter]
     public SwitchParameter Quiet { get; set; }
 
+    private protected override int DefaultTimeoutSec => 10;
+
     protected override void EndProcessing()
     {
-        Func<DxlClientConfig> load;
-        if (ParameterSetName == SessionSet)
-        {
-            var session = ResolveSession(Session);
-            var path = session.ConfigPath;
-            load = path is null
-                ? () => throw new InvalidOperationException($"Session '{session.Name}' was not made from a config file: check it with Connect-DxlFabric -Verbose.")
-                : () => DxlClientConfig.Load(path);
-        }
-        else
-        {
-            var path = ConfigPath ?? Environment.GetEnvironmentVariable(ConnectDxlFabricCommand.ConfigEnvironmentVariable);
-            if (string.IsNullOrWhiteSpace(path))
-                ThrowError(Errors.ErrorCatalog.ConfigNotSpecified, ErrorCategory.InvalidArgument, "ConfigPath",
-                    $"Give -ConfigPath or set ${ConnectDxlFabricCommand.ConfigEnvironmentVariable} to a dxlclient.config.");
-            var full = SessionState.Path.GetUnresolvedProviderPathFromPSPath(path!);
-            load = () => DxlClientConfig.Load(full);
-        }
-
-        var timeout = TimeSpan.FromSeconds(TimeoutSec);
-        var steps = RunSync(ct => DxlDiagnostics.RunAsync(load, SkipTie ? null : TieTopics.ServiceType,
-            SkipTie ? null : (client, token) => SampleLookupAsync(client, timeout, token), timeout, ct,
-            SkipTie ? null : TieTopics.RequestTopics), TimeSpan.FromSeconds(TimeoutSec * 8 + 30));
+        var load = ConfigLoader();
+        var timeout = Timeout;
+        var steps = Run(ct => DxlDiagnostics.RunAsync(load, SkipTie ? null : TieTopics.ServiceType,
+            SkipTie ? null : (client, token) => new TieClient(client).DiagnoseAsync(timeout, token), timeout, ct,
+            SkipTie ? null : TieTopics.RequestTopics), "DxlFabric", TimeSpan.FromSeconds(TimeoutSec * 8 + 30));
 
         var ok = steps.All(s => s.Status is DxlCheckStatus.Passed or DxlCheckStatus.Warning);
         if (Quiet)
@@ -78,17 +49,18 @@ public sealed class TestDxlFabricCommand : TieDxlCmdletBase
             WriteWarning($"Step {failed.Step} ({failed.Name}) failed: {failed.Detail}");
     }
 
-    /// <summary>The TIE layer's probe; a timeout is handed to the diagnostics as the DXL timeout it is, to explain in context.</summary>
-    private static async Task<string> SampleLookupAsync(DxlClient client, TimeSpan timeout, CancellationToken ct)
+    /// <summary>
+    /// How step 1 loads the config: -ConfigPath, else the session's (-Session, or the runspace's default), else
+    /// $env:TIEDXL_CONFIG. A -Session opened without a config file fails step 1 with the reason.
+    /// </summary>
+    private Func<DxlClientConfig> ConfigLoader()
     {
-        try
-        {
-            return await new TieClient(client).ProbeAsync(timeout, ct).ConfigureAwait(false);
-        }
-        catch (TieTimeoutException e) when (e.InnerException is Dxl.DxlTimeoutException inner)
-        {
-            ExceptionDispatchInfo.Throw(inner);
-            throw;
-        }
+        var session = Session is null ? SessionRegistry.Current.Default : CurrentSession;
+        if (string.IsNullOrWhiteSpace(ConfigPath) && Session is not null && session!.ConfigPath is null)
+            return () => throw new InvalidOperationException($"Session '{session.Name}' was not made from a config file: check it with Connect-DxlFabric -Verbose.");
+        if (DxlConfigLocation.Find(ConfigPath, session, SessionState.Path.GetUnresolvedProviderPathFromPSPath) is not { } location)
+            throw ThrowError(Errors.ErrorCatalog.ConfigNotSpecified, ErrorCategory.InvalidArgument, "ConfigPath",
+                $"No DXL configuration to check: give -ConfigPath, connect first (Connect-DxlFabric or Start-DxlTestFabric), or set ${DxlConfigLocation.EnvironmentVariable} to a dxlclient.config.");
+        return () => DxlClientConfig.Load(location.Path);
     }
 }

@@ -8,34 +8,28 @@ using TieDxl.Session;
 namespace TieDxl.Commands;
 
 /// <summary>
-/// Base of every TieDxl cmdlet.
-/// <list type="bullet">
-/// <item>Ctrl+C: <see cref="StopProcessing"/> cancels <see cref="CancellationToken"/>; waits then throw
-/// <see cref="PipelineStoppedException"/> at once.</item>
-/// <item>Other threads never write: they post <see cref="PipelineMessage"/>s to <see cref="Channel"/>, which the
-/// pipeline thread writes while it waits (<see cref="RunSync{T}"/>, <see cref="WaitFor"/>) or in <see cref="Pump"/>.</item>
-/// <item>Cleanup waits (<see cref="WaitBounded"/>) are bounded and give up at once on Ctrl+C.</item>
-/// <item>Sessions: <see cref="ResolveSession"/> gives the -Session argument or the runspace default, or a
-/// terminating <c>DxlNotConnected</c> error; <see cref="OpenSession"/> connects and registers a new one.</item>
-/// <item>Errors: ids and the exception mapping live in <see cref="ErrorCatalog"/>.</item>
-/// </list>
+/// Base of every TieDxl cmdlet: the bridge to the pipeline thread (<see cref="PipelineBridge"/>: Ctrl+C, messages
+/// from other threads, waits), one way to run an operation and map its failure (<see cref="Run{T}"/>,
+/// <see cref="TryRun{T}"/>, <see cref="Guard{T}"/>), and the error helpers (ids and the exception mapping live in
+/// <see cref="ErrorCatalog"/>). Commands that use a session derive from <see cref="DxlSessionCmdletBase"/>.
 /// </summary>
 public abstract class TieDxlCmdletBase : PSCmdlet, IDisposable
 {
-    private readonly CancellationTokenSource _stop = new();
     private bool _disposed;
 
+    protected TieDxlCmdletBase() => Bridge = new PipelineBridge(this);
+
+    private protected PipelineBridge Bridge { get; }
+
     /// <summary>Cancelled when the pipeline is stopped (Ctrl+C, PowerShell.Stop()).</summary>
-    protected CancellationToken CancellationToken => _stop.Token;
+    protected CancellationToken CancellationToken => Bridge.Token;
 
     /// <summary>Where other threads put what this cmdlet should write.</summary>
-    private protected PipelineChannel Channel { get; } = new();
+    private protected PipelineChannel Channel => Bridge.Channel;
 
     protected override void StopProcessing()
     {
-        try { _stop.Cancel(); }
-        catch (ObjectDisposedException) { }
-        Channel.Wake();
+        Bridge.Stop();
         base.StopProcessing();
     }
 
@@ -49,12 +43,101 @@ public abstract class TieDxlCmdletBase : PSCmdlet, IDisposable
     {
         if (_disposed) return;
         _disposed = true;
-        if (disposing)
+        if (disposing) Bridge.Dispose();
+    }
+
+    // ---------------------------------------------------------------------------------------------------------
+    // The pipeline thread (see PipelineBridge)
+
+    /// <inheritdoc cref="PipelineBridge.Pump"/>
+    private protected int Pump(int outputBudget = int.MaxValue) => Bridge.Pump(outputBudget);
+
+    /// <inheritdoc cref="PipelineBridge.Write"/>
+    private protected int Write(PipelineMessage message) => Bridge.Write(message);
+
+    /// <inheritdoc cref="PipelineBridge.WaitFor"/>
+    private protected bool WaitFor(Task task) => Bridge.WaitFor(task);
+
+    /// <inheritdoc cref="PipelineBridge.WaitForMessages"/>
+    private protected void WaitForMessages(DateTime? deadline) => Bridge.WaitForMessages(deadline);
+
+    /// <inheritdoc cref="PipelineBridge.WaitBounded"/>
+    private protected bool WaitBounded(Task task, TimeSpan bound) => Bridge.WaitBounded(task, bound);
+
+    protected void ThrowIfStopping() => Bridge.ThrowIfStopping();
+
+    /// <inheritdoc cref="PipelineBridge.RunSync{T}"/>
+    protected T RunSync<T>(Func<CancellationToken, Task<T>> work, TimeSpan? timeout = null, DxlSession? logFrom = null) =>
+        Bridge.RunSync(work, timeout, logFrom);
+
+    /// <inheritdoc cref="PipelineBridge.RunSync{T}"/>
+    protected void RunSync(Func<CancellationToken, Task> work, TimeSpan? timeout = null, DxlSession? logFrom = null) =>
+        Bridge.RunSync(async ct => { await work(ct).ConfigureAwait(false); return true; }, timeout, logFrom);
+
+    /// <inheritdoc cref="PipelineBridge.PostLog"/>
+    private protected void PostLog(DxlLogLevel level, string message) => Bridge.PostLog(level, message);
+
+    // ---------------------------------------------------------------------------------------------------------
+    // Running an operation and mapping its failure: the one place that decides what a failure does to the command.
+
+    /// <summary>
+    /// Runs <paramref name="work"/> (see <see cref="RunSync{T}"/>); a failure stops the command with its mapped error
+    /// record, targeting <paramref name="target"/>. Ctrl+C stops the pipeline.
+    /// </summary>
+    private protected T Run<T>(Func<CancellationToken, Task<T>> work, object? target, TimeSpan? timeout = null, DxlSession? logFrom = null)
+    {
+        try
         {
-            Channel.Dispose();
-            _stop.Dispose();
+            return RunSync(work, timeout, logFrom);
+        }
+        catch (Exception ex) when (ex is not PipelineStoppedException)
+        {
+            throw ThrowDxlError(ex, target);
         }
     }
+
+    /// <inheritdoc cref="Run{T}"/>
+    private protected void Run(Func<CancellationToken, Task> work, object? target, TimeSpan? timeout = null, DxlSession? logFrom = null) =>
+        Run(async ct => { await work(ct).ConfigureAwait(false); return true; }, target, timeout, logFrom);
+
+    /// <summary>
+    /// Runs the work for one input (see <see cref="RunSync{T}"/>). A failure that every further input would meet too
+    /// (connection, configuration) stops the command; any other is written for this input and gives false.
+    /// </summary>
+    private protected bool TryRun<T>(Func<CancellationToken, Task<T>> work, object? target, out T result, TimeSpan? timeout = null, DxlSession? logFrom = null)
+    {
+        try
+        {
+            result = RunSync(work, timeout, logFrom);
+            return true;
+        }
+        catch (Exception ex) when (ex is not PipelineStoppedException)
+        {
+            HandleDxlException(ex, target);
+            result = default!;
+            return false;
+        }
+    }
+
+    /// <inheritdoc cref="TryRun{T}"/>
+    private protected bool TryRun(Func<CancellationToken, Task> work, object? target, TimeSpan? timeout = null, DxlSession? logFrom = null) =>
+        TryRun(async ct => { await work(ct).ConfigureAwait(false); return true; }, target, out _, timeout, logFrom);
+
+    /// <summary>Runs synchronous work; a failure stops the command with its mapped error record, targeting <paramref name="target"/>.</summary>
+    private protected T Guard<T>(Func<T> work, object? target)
+    {
+        try
+        {
+            return work();
+        }
+        catch (Exception ex) when (ex is not PipelineStoppedException)
+        {
+            throw ThrowDxlError(ex, target);
+        }
+    }
+
+    /// <inheritdoc cref="Guard{T}"/>
+    private protected void Guard(Action work, object? target) => Guard(() => { work(); return true; }, target);
 
     // ---------------------------------------------------------------------------------------------------------
     // Sessions
@@ -95,166 +178,6 @@ public abstract class TieDxlCmdletBase : PSCmdlet, IDisposable
         }
         session.Owner!.Register(session);
     }
-
-    // ---------------------------------------------------------------------------------------------------------
-    // Writing what other threads posted, and waiting
-
-    /// <summary>Writes every message posted so far. Pipeline thread only. Returns how many outputs it wrote.</summary>
-    private protected int Pump(int outputBudget = int.MaxValue)
-    {
-        var written = 0;
-        while (written < outputBudget && Channel.TryTake(out var message))
-            written += Write(message, outputBudget - written);
-        return written;
-    }
-
-    /// <summary>Writes one message (a batch in order). Returns how many outputs it wrote.</summary>
-    private protected int Write(PipelineMessage message, int outputBudget = int.MaxValue)
-    {
-        switch (message)
-        {
-            case PipelineMessage.Output o:
-                if (outputBudget <= 0) return 0;
-                WriteObject(o.Value, o.Enumerate);
-                return 1;
-            case PipelineMessage.Error e: WriteError(e.Record); return 0;
-            case PipelineMessage.Warning w: WriteWarning(w.Text); return 0;
-            case PipelineMessage.Verbose v: WriteVerbose(v.Text); return 0;
-            case PipelineMessage.Debug d: WriteDebug(d.Text); return 0;
-            case PipelineMessage.Batch b:
-                var written = 0;
-                foreach (var m in b.Messages) written += Write(m, outputBudget - written);
-                return written;
-            default: return 0;
-        }
-    }
-
-    /// <summary>
-    /// Waits for <paramref name="task"/> (or until <paramref name="deadline"/>), writing posted messages meanwhile.
-    /// Ctrl+C → <see cref="PipelineStoppedException"/>; the task then goes on unobserved. Returns false on deadline.
-    /// </summary>
-    private protected bool WaitFor(Task task, DateTime? deadline = null)
-    {
-        ThrowIfStopping();
-        WakeWhenDone(task);
-        while (!task.IsCompleted)
-        {
-            var wait = Timeout.InfiniteTimeSpan;
-            if (deadline is { } d)
-            {
-                wait = d - DateTime.UtcNow;
-                if (wait <= TimeSpan.Zero) return false;
-            }
-            Channel.Signal.WaitOne(wait);
-            Pump();
-            if (_stop.IsCancellationRequested && !task.IsCompleted)
-            {
-                Observe(task);
-                throw new PipelineStoppedException();
-            }
-        }
-        Pump();
-        return true;
-    }
-
-    /// <summary>Waits for posted messages until <paramref name="deadline"/> or Ctrl+C, writing them; for streaming cmdlets.</summary>
-    private protected void WaitForMessages(DateTime? deadline)
-    {
-        ThrowIfStopping();
-        var wait = deadline is { } d ? d - DateTime.UtcNow : Timeout.InfiniteTimeSpan;
-        if (deadline is not null && wait < TimeSpan.Zero) wait = TimeSpan.Zero;
-        Channel.Signal.WaitOne(wait);
-        ThrowIfStopping();
-    }
-
-    /// <summary>
-    /// A cleanup wait: for <paramref name="task"/> at most <paramref name="bound"/>, giving up at once on Ctrl+C, never
-    /// throwing (the task's own failure is observed and dropped). Posted messages are written unless stopping.
-    /// Returns true when the task finished in time.
-    /// </summary>
-    private protected bool WaitBounded(Task task, TimeSpan bound)
-    {
-        var deadline = DateTime.UtcNow + bound;
-        Observe(task);
-        WakeWhenDone(task);
-        while (!task.IsCompleted && !_stop.IsCancellationRequested)
-        {
-            var left = deadline - DateTime.UtcNow;
-            if (left <= TimeSpan.Zero) return false;
-            Channel.Signal.WaitOne(left);
-            if (!_stop.IsCancellationRequested)
-            {
-                try { Pump(); }
-                catch (PipelineStoppedException) { return task.IsCompleted; }
-            }
-        }
-        return task.IsCompleted;
-    }
-
-    /// <summary>Wakes the pipeline thread's wait when <paramref name="task"/> finishes.</summary>
-    private void WakeWhenDone(Task task)
-    {
-        if (!task.IsCompleted)
-            _ = task.ContinueWith(static (_, state) => ((PipelineChannel)state!).Wake(), Channel,
-                CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
-    }
-
-    private static void Observe(Task task) =>
-        _ = task.ContinueWith(static t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
-
-    protected void ThrowIfStopping()
-    {
-        if (_stop.IsCancellationRequested) throw new PipelineStoppedException();
-    }
-
-    /// <summary>
-    /// Runs async work and waits for it on the pipeline thread, writing posted messages meanwhile. The token
-    /// passed to <paramref name="work"/> is cancelled on Ctrl+C and after <paramref name="timeout"/>.
-    /// Ctrl+C → <see cref="PipelineStoppedException"/>; timeout → <see cref="TimeoutException"/>; any other
-    /// exception of the work is rethrown as is. While it runs, the log of <paramref name="logFrom"/> is written
-    /// to the verbose/debug/warning streams.
-    /// </summary>
-    protected T RunSync<T>(Func<CancellationToken, Task<T>> work, TimeSpan? timeout = null, DxlSession? logFrom = null)
-    {
-        ThrowIfStopping();
-        using var linked = CancellationTokenSource.CreateLinkedTokenSource(_stop.Token);
-        if (timeout is { } t && t != Timeout.InfiniteTimeSpan) linked.CancelAfter(t);
-        using var log = logFrom?.AttachLog(PostLog);
-        Task<T> task;
-        try
-        {
-            task = work(linked.Token);
-        }
-        catch (OperationCanceledException) when (_stop.IsCancellationRequested)
-        {
-            throw new PipelineStoppedException();
-        }
-        WaitFor(task);
-        try
-        {
-            return task.GetAwaiter().GetResult();
-        }
-        catch (OperationCanceledException) when (_stop.IsCancellationRequested)
-        {
-            throw new PipelineStoppedException();
-        }
-        catch (OperationCanceledException ex) when (linked.IsCancellationRequested && timeout is not null)
-        {
-            throw new TimeoutException($"The operation did not complete within {timeout.Value.TotalSeconds:0.###} s.", ex);
-        }
-    }
-
-    /// <inheritdoc cref="RunSync{T}"/>
-    protected void RunSync(Func<CancellationToken, Task> work, TimeSpan? timeout = null, DxlSession? logFrom = null) =>
-        RunSync<bool>(async ct => { await work(ct).ConfigureAwait(false); return true; }, timeout, logFrom);
-
-    /// <summary>A DXL log sink that may be called on any thread: posts the line to the right stream.</summary>
-    private protected void PostLog(DxlLogLevel level, string message) => Channel.Post(level switch
-    {
-        DxlLogLevel.Debug => new PipelineMessage.Debug(message),
-        DxlLogLevel.Information => new PipelineMessage.Verbose(message),
-        _ => new PipelineMessage.Warning(message),
-    });
 
     /// <summary>Converts a -Payload value to bytes, or writes a DxlInvalidPayload error for it and returns false.</summary>
     private protected bool TryGetPayloadBytes(object? payload, bool asJson, out byte[] bytes)

@@ -92,6 +92,62 @@ internal static class ErrorCatalog
         return record;
     }
 
+    /// <summary>One kind of failure as the user sees it: error id, category and advice, each written once below.</summary>
+    private sealed record Kind(string Id, ErrorCategory Category, string? Advice = null);
+
+    // What TIE answered, or did not (TieErrorKind: the TIE client classified the wire failure once).
+    private static readonly Kind TieNotVerified = new(VerifyFailed, ErrorCategory.OperationTimeout);
+    private static readonly Kind TieNotFound = new(ReputationNotFound, ErrorCategory.ObjectNotFound);
+    private static readonly Kind TieNoService = new(TieServiceUnavailable, ErrorCategory.ResourceUnavailable,
+        "Check that a TIE server is connected to this fabric (Test-DxlFabric).");
+    private static readonly Kind TieTimeout = new(TieRequestTimeout, ErrorCategory.OperationTimeout,
+        "Raise -TimeoutSec or lower -ThrottleLimit; run Test-DxlFabric to check topic authorisation.");
+    private static readonly Kind TieMalformed = new(MalformedResponse, ErrorCategory.InvalidResult);
+    private static readonly Kind TieAnsweredError = new(TieServiceError, ErrorCategory.InvalidResult);
+    private static readonly Kind TieConnection = new(ConnectionLost, ErrorCategory.ConnectionError,
+        "The session reconnects by itself; run the command again for the failed items.");
+
+    // One input item.
+    private static readonly Kind BadHash = new(InvalidHash, ErrorCategory.InvalidArgument);
+    private static readonly Kind UnreadableFile = new(FileUnreadable, ErrorCategory.PermissionDenied);
+    private static readonly Kind MissingFile = new(FileNotFound, ErrorCategory.ObjectNotFound);
+    private static readonly Kind BrokenFile = new(FileUnreadable, ErrorCategory.ReadError);
+    private static readonly Kind BadArgument = new(TieInvalidArgument, ErrorCategory.InvalidArgument);
+
+    // The fabric, as the DXL client saw it.
+    private static readonly Kind Tls = new(TlsRejected, ErrorCategory.SecurityError,
+        "Check the broker CA bundle (BrokerCertChain), the client certificate and key, their validity dates, and that the broker trusts the client's CA.");
+    private static readonly Kind ConfigMissing = new(ConfigFileNotFound, ErrorCategory.ObjectNotFound);
+    private static readonly Kind ConfigBad = new(ConfigInvalid, ErrorCategory.InvalidArgument);
+    private static readonly Kind DxlTimeout = new(RequestTimeout, ErrorCategory.OperationTimeout,
+        "Raise -TimeoutSec, check that the service is up, and that this client is authorised to send on the topic.");
+    private static readonly Kind DxlNoService = new(ServiceNotFound, ErrorCategory.ResourceUnavailable,
+        "Check that the service (e.g. the TIE server) is registered on this fabric and the topic is right.");
+    private static readonly Kind DxlBusy = new(ServiceBusy, ErrorCategory.ResourceBusy);
+    private static readonly Kind DxlAnswerTimeout = new(RequestTimeout, ErrorCategory.OperationTimeout);
+    private static readonly Kind DxlAnsweredError = new(ErrorResponse, ErrorCategory.InvalidResult);
+    private static readonly Kind TooLarge = new(PayloadTooLarge, ErrorCategory.LimitsExceeded);
+    private static readonly Kind BadEnvelope = new(InvalidMessage, ErrorCategory.InvalidData);
+    private static readonly Kind DxlConnection = new(ConnectionFailed, ErrorCategory.ConnectionError);
+    private static readonly Kind DxlOther = new(DxlError, ErrorCategory.NotSpecified);
+
+    // Provisioning.
+    private static readonly Kind EpoAuthentication = new(EpoAuthenticationFailed, ErrorCategory.AuthenticationError);
+    private static readonly Kind EpoPermission = new(EpoPermissionDenied, ErrorCategory.PermissionDenied,
+        "Give the ePO user the \"DXL Client Management\" permission set, or use an administrator.");
+    private static readonly Kind EpoDown = new(EpoUnreachable, ErrorCategory.ConnectionError,
+        "Check the host name and port (ePO's default is 8443), the firewall and HTTPS_PROXY.");
+    private static readonly Kind EpoTls = new(EpoTlsRejected, ErrorCategory.SecurityError,
+        "Pass the CA certificate that issued ePO's certificate with -EpoCaPath (or, knowing the risk, -SkipCertificateCheck).");
+    private static readonly Kind EpoNot = new(EpoNotEpo, ErrorCategory.InvalidResult);
+    private static readonly Kind EpoCommand = new(EpoCommandFailed, ErrorCategory.InvalidResult);
+    private static readonly Kind EpoAnswer = new(EpoInvalidAnswer, ErrorCategory.InvalidData);
+    private static readonly Kind Provisioning = new(ProvisioningRefused, ErrorCategory.InvalidOperation);
+
+    // Anything else.
+    private static readonly Kind Timeout = new(OperationTimeout, ErrorCategory.OperationTimeout);
+    private static readonly Kind Other = new(Unexpected, ErrorCategory.NotSpecified);
+
     /// <summary>
     /// Maps any exception to an error record. <paramref name="itemName"/>, when given, names the item the error is
     /// about at the start of the message (TIE failures of one file or certificate).
@@ -99,60 +155,55 @@ internal static class ErrorCatalog
     public static ErrorRecord FromException(Exception ex, object? target, string? itemName)
     {
         ex = Unwrap(ex);
-        string Named(string message) => itemName is null ? message : $"{itemName}: {message}";
-        return ex switch
-        {
-            TieVerificationException e => Create(VerifyFailed, ErrorCategory.OperationTimeout, target, Named(e.Message), e),
-            TieNotFoundException e => Create(ReputationNotFound, ErrorCategory.ObjectNotFound, target, Named(e.Message), e),
-            TieServiceUnavailableException e => Create(TieServiceUnavailable, ErrorCategory.ResourceUnavailable, target, Named(e.Message), e,
-                "Check that a TIE server is connected to this fabric (Test-DxlFabric)."),
-            TieTimeoutException e => Create(TieRequestTimeout, ErrorCategory.OperationTimeout, target, Named(e.Message), e,
-                "Raise -TimeoutSec or lower -ThrottleLimit; run Test-DxlFabric to check topic authorisation."),
-            TieMalformedResponseException e => Create(MalformedResponse, ErrorCategory.InvalidResult, target, Named(e.Message), e),
-            TieServiceErrorException e => Create(TieServiceError, ErrorCategory.InvalidResult, target, Named(e.Message), e),
-            TieConnectionException e => Create(ConnectionLost, ErrorCategory.ConnectionError, target, Named(e.Message), e,
-                "The session reconnects by itself; run the command again for the failed items."),
-            TieHashFormatException e => Create(InvalidHash, ErrorCategory.InvalidArgument, target,
-                itemName is null ? $"'{e.Value}' is not a valid {e.HashType?.ToString().ToUpperInvariant() ?? "hash"}: {e.Reason}" : Named(e.Message), e),
-            UnauthorizedAccessException e when itemName is not null => Create(FileUnreadable, ErrorCategory.PermissionDenied, target, Named($"cannot read the file: {e.Message}"), e),
-            FileNotFoundException e when itemName is not null => Create(FileNotFound, ErrorCategory.ObjectNotFound, target, Named(e.Message), e),
-            CryptographicException e when itemName is not null => Create(FileUnreadable, ErrorCategory.ReadError, target, Named(e.Message), e),
-
-            DxlTlsException e => Create(TlsRejected, ErrorCategory.SecurityError, target, Named(e.Message), e,
-                "Check the broker CA bundle (BrokerCertChain), the client certificate and key, their validity dates, and that the broker trusts the client's CA."),
-            DxlConfigException e => Create(IsMissingFile(e) ? ConfigFileNotFound : ConfigInvalid,
-                IsMissingFile(e) ? ErrorCategory.ObjectNotFound : ErrorCategory.InvalidArgument,
-                e.File ?? target, Named(e.Message), e),
-            DxlTimeoutException e => Create(RequestTimeout, ErrorCategory.OperationTimeout, target ?? e.Topic, Named(e.Message), e,
-                "Raise -TimeoutSec, check that the service is up, and that this client is authorised to send on the topic."),
-            DxlErrorResponseException { IsServiceNotFound: true } e => Create(ServiceNotFound, ErrorCategory.ResourceUnavailable,
-                target ?? e.Topic, Named(e.Message), e, "Check that the service (e.g. the TIE server) is registered on this fabric and the topic is right."),
-            DxlErrorResponseException { Code: DxlErrorCodes.ServiceOverloaded } e => Create(ServiceBusy, ErrorCategory.ResourceBusy,
-                target ?? e.Topic, Named(e.Message), e),
-            DxlErrorResponseException { Code: DxlErrorCodes.ResponseTimeout } e => Create(RequestTimeout, ErrorCategory.OperationTimeout,
-                target ?? e.Topic, Named(e.Message), e),
-            DxlErrorResponseException e => Create(ErrorResponse, ErrorCategory.InvalidResult, target ?? e.Topic, Named(e.Message), e),
-            DxlPayloadTooLargeException e => Create(PayloadTooLarge, ErrorCategory.LimitsExceeded, target, Named(e.Message), e),
-            DxlEnvelopeException e => Create(InvalidMessage, ErrorCategory.InvalidData, target, Named(e.Message), e),
-            DxlConnectionException e => Create(ConnectionFailed, ErrorCategory.ConnectionError, target, Named(e.Message), e),
-            EpoAuthenticationException e => Create(EpoAuthenticationFailed, ErrorCategory.AuthenticationError, target, Named(e.Message), e),
-            EpoPermissionException e => Create(EpoPermissionDenied, ErrorCategory.PermissionDenied, target, Named(e.Message), e,
-                "Give the ePO user the \"DXL Client Management\" permission set, or use an administrator."),
-            EpoUnreachableException e => Create(EpoUnreachable, ErrorCategory.ConnectionError, target, Named(e.Message), e,
-                "Check the host name and port (ePO's default is 8443), the firewall and HTTPS_PROXY."),
-            EpoTlsException e => Create(EpoTlsRejected, ErrorCategory.SecurityError, target, Named(e.Message), e,
-                "Pass the CA certificate that issued ePO's certificate with -EpoCaPath (or, knowing the risk, -SkipCertificateCheck)."),
-            EpoNotEpoException e => Create(EpoNotEpo, ErrorCategory.InvalidResult, target, Named(e.Message), e),
-            EpoCommandException e => Create(EpoCommandFailed, ErrorCategory.InvalidResult, target, Named(e.Message), e),
-            EpoAnswerException e => Create(EpoInvalidAnswer, ErrorCategory.InvalidData, target, Named(e.Message), e),
-            DxlProvisioningException e => Create(ProvisioningRefused, ErrorCategory.InvalidOperation, target, Named(e.Message), e),
-            DxlException e => Create(DxlError, ErrorCategory.NotSpecified, target, Named(e.Message), e),
-            TimeoutException e => Create(OperationTimeout, ErrorCategory.OperationTimeout, target, Named(e.Message), e),
-            ArgumentException e when itemName is not null => Create(TieInvalidArgument, ErrorCategory.InvalidArgument, target, Named(e.Message), e),
-            IOException e when itemName is not null => Create(FileUnreadable, ErrorCategory.ReadError, target, Named($"cannot read the file: {e.Message}"), e),
-            _ => Create(Unexpected, ErrorCategory.NotSpecified, target, Named($"{ex.GetType().Name}: {ex.Message}"), ex),
-        };
+        var (kind, message, about) = Classify(ex, target, itemName is not null);
+        return Create(kind.Id, kind.Category, about, itemName is null ? message : $"{itemName}: {message}", ex, kind.Advice);
     }
+
+    /// <summary>The kind of a failure, its message, and what it is about (the target, or what the exception names).</summary>
+    private static (Kind Kind, string Message, object? Target) Classify(Exception ex, object? target, bool aboutItem) => ex switch
+    {
+        TieException e => (OfTie(e.Kind), e.Message, target),
+        TieHashFormatException e => (BadHash, aboutItem ? e.Message : $"'{e.Value}' is not a valid {e.HashType?.ToString().ToUpperInvariant() ?? "hash"}: {e.Reason}", target),
+        UnauthorizedAccessException e when aboutItem => (UnreadableFile, $"cannot read the file: {e.Message}", target),
+        FileNotFoundException e when aboutItem => (MissingFile, e.Message, target),
+        CryptographicException e when aboutItem => (BrokenFile, e.Message, target),
+
+        DxlTlsException e => (Tls, e.Message, target),
+        DxlConfigException e => (IsMissingFile(e) ? ConfigMissing : ConfigBad, e.Message, e.File ?? target),
+        DxlTimeoutException e => (DxlTimeout, e.Message, target ?? e.Topic),
+        DxlErrorResponseException { IsServiceNotFound: true } e => (DxlNoService, e.Message, target ?? e.Topic),
+        DxlErrorResponseException { Code: DxlErrorCodes.ServiceOverloaded } e => (DxlBusy, e.Message, target ?? e.Topic),
+        DxlErrorResponseException { Code: DxlErrorCodes.ResponseTimeout } e => (DxlAnswerTimeout, e.Message, target ?? e.Topic),
+        DxlErrorResponseException e => (DxlAnsweredError, e.Message, target ?? e.Topic),
+        DxlPayloadTooLargeException e => (TooLarge, e.Message, target),
+        DxlEnvelopeException e => (BadEnvelope, e.Message, target),
+        DxlConnectionException e => (DxlConnection, e.Message, target),
+        EpoAuthenticationException e => (EpoAuthentication, e.Message, target),
+        EpoPermissionException e => (EpoPermission, e.Message, target),
+        EpoUnreachableException e => (EpoDown, e.Message, target),
+        EpoTlsException e => (EpoTls, e.Message, target),
+        EpoNotEpoException e => (EpoNot, e.Message, target),
+        EpoCommandException e => (EpoCommand, e.Message, target),
+        EpoAnswerException e => (EpoAnswer, e.Message, target),
+        DxlProvisioningException e => (Provisioning, e.Message, target),
+        DxlException e => (DxlOther, e.Message, target),
+        TimeoutException e => (Timeout, e.Message, target),
+        ArgumentException e when aboutItem => (BadArgument, e.Message, target),
+        IOException e when aboutItem => (BrokenFile, $"cannot read the file: {e.Message}", target),
+        _ => (Other, $"{ex.GetType().Name}: {ex.Message}", target),
+    };
+
+    /// <summary>What the user sees of each kind of TIE failure.</summary>
+    private static Kind OfTie(TieErrorKind kind) => kind switch
+    {
+        TieErrorKind.NotVerified => TieNotVerified,
+        TieErrorKind.NotFound => TieNotFound,
+        TieErrorKind.ServiceUnavailable => TieNoService,
+        TieErrorKind.Timeout => TieTimeout,
+        TieErrorKind.MalformedResponse => TieMalformed,
+        TieErrorKind.Connection => TieConnection,
+        _ => TieAnsweredError,
+    };
 
     /// <summary>Maps an exception that is about the command, not one item.</summary>
     public static ErrorRecord FromException(Exception ex, object? target) => FromException(ex, target, null);

@@ -60,7 +60,7 @@ internal sealed class PipelineChannel : IDisposable
     {
         if (_closed) return;
         try { _signal.Set(); }
-        catch (ObjectDisposedException) { }
+        catch (ObjectDisposedException) { /* the cmdlet ended and nobody waits any more: there is no one to wake */ }
     }
 
     public void Dispose()

@@ -1,6 +1,7 @@
 using TieDxl.Dxl;
 using TieDxl.Dxl.Client;
 using TieDxl.Dxl.Config;
+using TieDxl.Tie;
 
 namespace TieDxl;
 
@@ -25,6 +26,7 @@ public sealed class DxlSession
         _brokers = config.EffectiveBrokers.Select(b => b.ToString()).ToArray();
         CreatedAt = DateTimeOffset.Now;
         Client = clientFactory(Log);
+        Tie = new TieClient(Client);
         Client.StateChanged += OnStateChanged;
     }
 
@@ -97,6 +99,12 @@ public sealed class DxlSession
     public DxlOutage? LastOutage => Client.LastOutage;
 
     internal DxlClient Client { get; }
+
+    /// <summary>
+    /// The session's one TIE client: every TIE command of the session uses it, so what must outlive a pipeline (the
+    /// recent External reports replayed after an outage, the one TIE-is-back probe per reconnect) lives here.
+    /// </summary>
+    internal TieClient Tie { get; }
 
     internal bool IsClosed => _closed;
 

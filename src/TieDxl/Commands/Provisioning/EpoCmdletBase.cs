@@ -27,38 +27,22 @@ public abstract class EpoCmdletBase : TieDxlCmdletBase
     {
         if (SkipCertificateCheck)
             WriteWarning($"-SkipCertificateCheck: ePO's TLS certificate is not checked; anyone between here and {server} can read the credentials and hand out a certificate.");
-        try
+        // A bad server name or an unreadable -EpoCaPath fails here, before anything is asked or written.
+        return Guard(() => new EpoClient(new EpoClientOptions
         {
-            // A bad server name or an unreadable -EpoCaPath fails here, before anything is asked or written.
-            return new EpoClient(new EpoClientOptions
-            {
-                Server = server,
-                Credential = new NetworkCredential(credential.UserName, credential.Password),
-                CaFilePath = EpoCaPath is null ? null : ResolvePath(EpoCaPath),
-                SkipCertificateCheck = SkipCertificateCheck,
-                Timeout = TimeSpan.FromSeconds(TimeoutSec),
-                Log = PostLog,
-            });
-        }
-        catch (Exception ex) when (ex is not PipelineStoppedException)
-        {
-            throw ThrowDxlError(ex, EpoCaPath ?? server);
-        }
+            Server = server,
+            Credential = new NetworkCredential(credential.UserName, credential.Password),
+            CaFilePath = EpoCaPath is null ? null : ResolvePath(EpoCaPath),
+            SkipCertificateCheck = SkipCertificateCheck,
+            Timeout = TimeSpan.FromSeconds(TimeoutSec),
+            Log = PostLog,
+        }), EpoCaPath ?? server);
     }
 
     /// <summary>Runs an ePO call (or a provisioning step) on the pipeline thread; its failures stop the command.</summary>
-    private protected T RunProvisioning<T>(Func<CancellationToken, Task<T>> work, object target)
-    {
-        try
-        {
-            // The HTTP client has its own timeout per call; this bound covers a whole journey of calls.
-            return RunSync(work, TimeSpan.FromSeconds(TimeoutSec * 3));
-        }
-        catch (Exception ex) when (ex is not PipelineStoppedException)
-        {
-            throw ThrowDxlError(ex, target);
-        }
-    }
+    private protected T RunProvisioning<T>(Func<CancellationToken, Task<T>> work, object target) =>
+        // The HTTP client has its own timeout per call; this bound covers a whole journey of calls.
+        Run(work, target, TimeSpan.FromSeconds(TimeoutSec * 3));
 
     private protected string ResolvePath(string path) => SessionState.Path.GetUnresolvedProviderPathFromPSPath(path);
 }

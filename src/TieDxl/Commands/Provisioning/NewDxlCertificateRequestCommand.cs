@@ -49,7 +49,7 @@ public sealed class NewDxlCertificateRequestCommand : TieDxlCmdletBase
         var folder = SessionState.Path.GetUnresolvedProviderPathFromPSPath(Path);
         var target = System.IO.Path.Combine(folder, Prefix + ".key");
         if (!ShouldProcess(target, $"Write a new private key and certificate request ({Prefix}.key, {Prefix}.csr) for CN={CommonName}")) return;
-        try
+        Guard(() =>
         {
             using var request = DxlCertificateRequest.Create(new DxlCertificateSubject
             {
@@ -66,10 +66,6 @@ public sealed class NewDxlCertificateRequestCommand : TieDxlCmdletBase
             var (csrPath, keyPath) = request.Write(folder, Prefix, password, Force);
             WriteVerbose($"Wrote {keyPath} (owner-only) and {csrPath} for {request.Subject}.");
             WriteObject(new DxlCertificateRequestInfo(request.Subject, csrPath, keyPath, KeyPassword is not null));
-        }
-        catch (Exception ex) when (ex is not PipelineStoppedException)
-        {
-            throw ThrowDxlError(ex, target);
-        }
+        }, target);
     }
 }

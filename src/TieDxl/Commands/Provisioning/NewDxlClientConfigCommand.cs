@@ -113,17 +113,10 @@ public sealed class NewDxlClientConfigCommand : EpoCmdletBase
     private DxlClientConfigFiles FromEpo(string folder)
     {
         using var epo = CreateEpoClient(EpoServer, Credential);
-        DxlCertificateRequest request;
-        try
-        {
-            request = ParameterSetName == EpoRequestSet
-                ? DxlCertificateRequest.Load(ResolvePath(CertificateRequestPath))
-                : DxlCertificateRequest.Create(new DxlCertificateSubject { CommonName = CommonName, DnsNames = SubjectAlternativeName, Organization = Organization });
-        }
-        catch (Exception ex) when (ex is not PipelineStoppedException)
-        {
-            throw ThrowDxlError(ex, ParameterSetName == EpoRequestSet ? CertificateRequestPath : CommonName);
-        }
+        var request = Guard(() => ParameterSetName == EpoRequestSet
+            ? DxlCertificateRequest.Load(ResolvePath(CertificateRequestPath))
+            : DxlCertificateRequest.Create(new DxlCertificateSubject { CommonName = CommonName, DnsNames = SubjectAlternativeName, Organization = Organization }),
+            ParameterSetName == EpoRequestSet ? CertificateRequestPath : CommonName);
         using (request)
         {
             WriteVerbose($"Asking ePO {epo.Server} to sign a certificate for {request.Subject}.");
@@ -133,22 +126,15 @@ public sealed class NewDxlClientConfigCommand : EpoCmdletBase
 
     private DxlClientConfigFiles FromExportedFiles(string folder)
     {
-        try
-        {
-            var plan = DxlClientConfigWriter.PlanFromExportedFiles(folder, ResolvePath(BrokerListPath), ResolvePath(CaBundlePath),
-                ResolvePath(CertificatePath), ResolvePath(PrivateKeyPath), PlainText(PrivateKeyPassword), Prefix, Force);
-            return DxlClientConfigWriter.Write(plan);
-        }
-        catch (Exception ex) when (ex is not PipelineStoppedException)
-        {
-            throw ThrowDxlError(ex, BrokerListPath);
-        }
+        return Guard(() => DxlClientConfigWriter.Write(DxlClientConfigWriter.PlanFromExportedFiles(folder, ResolvePath(BrokerListPath),
+            ResolvePath(CaBundlePath), ResolvePath(CertificatePath), ResolvePath(PrivateKeyPath), PlainText(PrivateKeyPassword), Prefix, Force)),
+            BrokerListPath);
     }
 
     private DxlSession ConnectWith(string configPath, string? keyPassword)
     {
         var registry = SessionRegistry.Current;
-        try
+        return Guard(() =>
         {
             var config = DxlClientConfig.Load(configPath);
             if (keyPassword is not null) config.PrivateKeyPassword = keyPassword;
@@ -156,11 +142,7 @@ public sealed class NewDxlClientConfigCommand : EpoCmdletBase
             OpenSession(session, TimeSpan.FromSeconds(30));
             WriteVerbose($"Connected: {session}. It is now the default session of this runspace.");
             return session;
-        }
-        catch (Exception ex) when (ex is not PipelineStoppedException)
-        {
-            throw ThrowDxlError(ex, configPath);
-        }
+        }, configPath);
     }
 
     private static string? PlainText(SecureString? secret) => secret is null ? null : new NetworkCredential("", secret).Password;

@@ -43,14 +43,7 @@ public sealed class UpdateDxlClientConfigCommand : EpoCmdletBase
         var description = $"Update {configPath}: {string.Join("; ", changes)}";
         WriteVerbose(description); // -WhatIf prints to the host only; this puts the plan in a stream too
         if (!ShouldProcess(description, description + "?", "Update-DxlClientConfig")) return;
-        try
-        {
-            DxlClientConfigUpdater.Apply(plan);
-        }
-        catch (Exception ex) when (ex is not PipelineStoppedException)
-        {
-            throw ThrowDxlError(ex, configPath);
-        }
+        Guard(() => DxlClientConfigUpdater.Apply(plan), configPath);
         WriteObject(new DxlClientConfigUpdateInfo(plan, applied: true));
     }
 }

@@ -18,9 +18,11 @@ public sealed class GetTieCertificateFirstReferenceCommand : TieCertificateCmdle
     private protected override void ProcessCertificate(TieCertificateId certificate, object target)
     {
         var limit = QueryLimit;
+        var tie = Tie;
+        var timeout = Timeout;
         Enqueue(target, certificate, async ct =>
         {
-            var references = await Tie.GetCertificateFirstReferencesAsync(certificate.Sha1, certificate.PublicKeySha1, limit, null, ct).ConfigureAwait(false);
+            var references = await tie.GetCertificateFirstReferencesAsync(certificate.Sha1, certificate.PublicKeySha1, limit, timeout, ct).ConfigureAwait(false);
             return TieFirstReferenceRecord.Messages(references, certificate.ToString(), certificate.Subject);
         });
     }

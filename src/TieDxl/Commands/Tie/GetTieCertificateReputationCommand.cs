@@ -11,10 +11,14 @@ public sealed class GetTieCertificateReputationCommand : TieCertificateCmdletBas
 {
     private protected override string ProgressActivity => "Get-TieCertificateReputation";
 
-    private protected override void ProcessCertificate(TieCertificateId certificate, object target) =>
+    private protected override void ProcessCertificate(TieCertificateId certificate, object target)
+    {
+        var tie = Tie;
+        var timeout = Timeout;
         Enqueue(target, certificate, async ct =>
         {
-            var result = await Tie.GetCertificateReputationAsync(certificate.Sha1, certificate.PublicKeySha1, null, ct).ConfigureAwait(false);
+            var result = await tie.GetCertificateReputationAsync(certificate.Sha1, certificate.PublicKeySha1, timeout, ct).ConfigureAwait(false);
             return new PipelineMessage.Output(new TieCertificateReputation(result, certificate.Subject));
         });
+    }
 }

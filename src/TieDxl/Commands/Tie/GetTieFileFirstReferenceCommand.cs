@@ -19,9 +19,12 @@ public sealed class GetTieFileFirstReferenceCommand : TieFileCmdletBase
     private protected override void ProcessItem(TieFileInput input)
     {
         var limit = QueryLimit;
-        EnqueueFile(input, async (hashes, ct) =>
+        var tie = Tie;
+        var timeout = Timeout;
+        EnqueueFile(input, async ct =>
         {
-            var references = await Tie.GetFileFirstReferencesAsync(hashes, limit, null, ct).ConfigureAwait(false);
+            var hashes = await HashesOf(input, ct).ConfigureAwait(false);
+            var references = await tie.GetFileFirstReferencesAsync(hashes, limit, timeout, ct).ConfigureAwait(false);
             return TieFirstReferenceRecord.Messages(references, TieTargets.Describe(hashes, input.Name), input.Name);
         });
     }

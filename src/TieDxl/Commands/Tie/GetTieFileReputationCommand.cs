@@ -1,5 +1,6 @@
 using System.Management.Automation;
 using TieDxl.Pipeline;
+using TieDxl.Tie;
 
 namespace TieDxl.Commands.Tie;
 
@@ -14,10 +15,18 @@ public sealed class GetTieFileReputationCommand : TieFileCmdletBase
 {
     private protected override string ProgressActivity => "Get-TieFileReputation";
 
-    private protected override void ProcessItem(TieFileInput input) =>
-        EnqueueFile(input, async (hashes, ct) =>
-        {
-            var result = await Tie.GetFileReputationAsync(hashes, null, ct).ConfigureAwait(false);
-            return new PipelineMessage.Output(new TieFileReputation(result, input.Name, input.DisplayPath));
-        });
+    private protected override void ProcessItem(TieFileInput input)
+    {
+        var tie = Tie;
+        var timeout = Timeout;
+        EnqueueFile(input, ct => LookUpAsync(tie, input, timeout, ct));
+    }
+
+    /// <summary>The whole work of one item, in one async method (the cmdlet's only state machine per lookup).</summary>
+    private static async Task<PipelineMessage> LookUpAsync(TieClient tie, TieFileInput input, TimeSpan timeout, CancellationToken ct)
+    {
+        var hashes = await HashesOf(input, ct).ConfigureAwait(false);
+        var result = await tie.GetFileReputationAsync(hashes, timeout, ct).ConfigureAwait(false);
+        return new PipelineMessage.Output(new TieFileReputation(result, input.Name, input.DisplayPath));
+    }
 }

@@ -19,12 +19,22 @@ public sealed class ReceiveTieEventCommand : ReceiveCmdletBase<TieEvent>
 
     protected override void EndProcessing()
     {
-        var session = ResolveSession(Session);
-        var tie = new TieClient(session.Client);
-        tie.EventError += (_, e) => Channel.Post(new Pipeline.PipelineMessage.Warning($"Ignored a malformed TIE event on '{e.Topic}': {e.Error.Message}"));
-        var written = Receive(session, Type.Distinct().Select(type =>
-            ((object)type, $"{type} events", (Func<CancellationToken, Task<IAsyncDisposable>>)(ct => Subscribe(tie, type, ct)))));
-        WriteVerbose($"Received {written} TIE event(s).");
+        var session = CurrentSession;
+        var tie = session.Tie;
+        // The session's TIE client outlives this command: its warnings come here only while the command runs.
+        EventHandler<TieEventErrorEventArgs> onEventError = (_, e) =>
+            Channel.Post(new Pipeline.PipelineMessage.Warning($"Ignored a malformed TIE event on '{e.Topic}': {e.Error.Message}"));
+        tie.EventError += onEventError;
+        try
+        {
+            var written = Receive(session, Type.Distinct().Select(type =>
+                ((object)type, $"{type} events", (Func<CancellationToken, Task<IAsyncDisposable>>)(ct => Subscribe(tie, type, ct)))));
+            WriteVerbose($"Received {written} TIE event(s).");
+        }
+        finally
+        {
+            tie.EventError -= onEventError;
+        }
     }
 
     private Task<IAsyncDisposable> Subscribe(TieClient tie, TieEventType type, CancellationToken ct) => type switch

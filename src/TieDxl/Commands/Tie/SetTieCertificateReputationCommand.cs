@@ -23,17 +23,15 @@ public sealed class SetTieCertificateReputationCommand : TieCertificateCmdletBas
     private protected override void ProcessCertificate(TieCertificateId certificate, object target)
     {
         if (!ShouldProcess(certificate.ToString(), $"Set the Enterprise certificate reputation to {TrustLevel} (enterprise-wide)")) return;
-        var request = new TieEnterpriseReputationRequest(TrustLevel) { Certificate = certificate, Comment = Comment };
-        var passThru = PassThru.IsPresent;
-        PipelineMessage? Result(TieSetOutcome outcome) => passThru
-            ? new PipelineMessage.Output(new TieSetReputationResult(TieReputationProvider.Enterprise, certificate.Hashes, certificate.Subject, null, request.TrustLevel, outcome))
+        var request = new TieEnterpriseReputationRequest(TrustLevel) { Certificate = certificate, Comment = Comment, Timeout = Timeout };
+        var tie = Tie;
+        Func<TieSetOutcome, TieSetReputationResult>? result = PassThru.IsPresent
+            ? outcome => new TieSetReputationResult(TieReputationProvider.Enterprise, certificate.Hashes, certificate.Subject, null, request.TrustLevel, outcome)
             : null;
         Enqueue(target, certificate, async ct =>
         {
-            var outcome = await Tie.SetEnterpriseReputationAsync(request, ct).ConfigureAwait(false);
-            return PipelineMessage.Of(
-                SetOutcomeMessage(outcome, target, certificate.ToString(), $"Enterprise certificate reputation {request.TrustLevel} set for {certificate}."),
-                Result(outcome));
-        }, e => Result(TieSetOutcome.Failed(e)));
+            var outcome = await tie.SetEnterpriseReputationAsync(request, ct).ConfigureAwait(false);
+            return SetOutcomeMessages(outcome, target, certificate.ToString(), $"Enterprise certificate reputation {request.TrustLevel} set for {certificate}.", result);
+        }, e => PassThruOutput(TieSetOutcome.Failed(e), result));
     }
 }

@@ -64,22 +64,25 @@ public sealed class SetTieExternalReputationCommand : TieFileCmdletBase
             Force = Force,
             KnownReputation = input.Known,
             VerifyWithin = Verify ? TimeSpan.FromSeconds(VerifyTimeoutSec) : null,
+            Timeout = Timeout,
         };
+        var tie = Tie;
         var passThru = PassThru.IsPresent;
-        EnqueueFile(input, async (hashes, ct) =>
+        Func<TieSetOutcome, TieSetReputationResult>? Result(TieHashes hashes) => passThru
+            ? outcome => new TieSetReputationResult(TieReputationProvider.External, hashes, template.FileName, input.DisplayPath, template.TrustLevel, outcome)
+            : null;
+        EnqueueFile(input, async ct =>
         {
+            var hashes = await HashesOf(input, ct).ConfigureAwait(false);
             var request = template with { Hashes = hashes };
             var advice = NewAdvice(TieClient.CheckExternalReport(hashes, request.FileName, request.FileType));
-            var outcome = await Tie.ReportExternalReputationAsync(request, ct).ConfigureAwait(false);
+            var outcome = await tie.ReportExternalReputationAsync(request, ct).ConfigureAwait(false);
             if (outcome.Status == TieSetReputationStatus.Skipped)
                 outcome = outcome with { Reason = outcome.Reason + " Use -Force to send anyway." };
             var itemName = TieTargets.Describe(hashes, request.FileName);
-            return PipelineMessage.Of(advice,
-                SetOutcomeMessage(outcome, input.Target, itemName, $"External reputation {request.TrustLevel} sent for {TieTargets.Describe(hashes, outcome.SentFileName)}."),
-                passThru ? new PipelineMessage.Output(new TieSetReputationResult(TieReputationProvider.External, hashes, request.FileName, input.DisplayPath, request.TrustLevel, outcome)) : null);
-        }, e => passThru
-            ? new PipelineMessage.Output(new TieSetReputationResult(TieReputationProvider.External, input.Hashes ?? TieHashes.Empty, template.FileName, input.DisplayPath, template.TrustLevel, TieSetOutcome.Failed(e)))
-            : null);
+            return PipelineMessage.Of(advice, SetOutcomeMessages(outcome, input.Target, itemName,
+                $"External reputation {request.TrustLevel} sent for {TieTargets.Describe(hashes, outcome.SentFileName)}.", Result(hashes)));
+        }, e => PassThruOutput(TieSetOutcome.Failed(e), Result(input.Hashes ?? TieHashes.Empty)));
     }
 
     /// <summary>The advice not given yet in this command, as warnings (once per command, not once per file).</summary>

@@ -34,17 +34,18 @@ public sealed class SetTieFileReputationCommand : TieFileCmdletBase
     {
         if (!ShouldProcess(input.Describe(), $"Set the Enterprise reputation to {TrustLevel} (overrides every provider, enterprise-wide)"))
             return;
-        var template = new TieEnterpriseReputationRequest(TrustLevel) { FileName = FileName ?? input.Name, Comment = Comment };
+        var template = new TieEnterpriseReputationRequest(TrustLevel) { FileName = FileName ?? input.Name, Comment = Comment, Timeout = Timeout };
+        var tie = Tie;
         var passThru = PassThru.IsPresent;
-        EnqueueFile(input, async (hashes, ct) =>
+        Func<TieSetOutcome, TieSetReputationResult>? Result(TieHashes hashes) => passThru
+            ? outcome => new TieSetReputationResult(TieReputationProvider.Enterprise, hashes, template.FileName, input.DisplayPath, template.TrustLevel, outcome)
+            : null;
+        EnqueueFile(input, async ct =>
         {
-            var outcome = await Tie.SetEnterpriseReputationAsync(template with { Hashes = hashes }, ct).ConfigureAwait(false);
+            var hashes = await HashesOf(input, ct).ConfigureAwait(false);
+            var outcome = await tie.SetEnterpriseReputationAsync(template with { Hashes = hashes }, ct).ConfigureAwait(false);
             var itemName = TieTargets.Describe(hashes, template.FileName);
-            return PipelineMessage.Of(
-                SetOutcomeMessage(outcome, input.Target, itemName, $"Enterprise reputation {template.TrustLevel} set for {itemName}."),
-                passThru ? new PipelineMessage.Output(new TieSetReputationResult(TieReputationProvider.Enterprise, hashes, template.FileName, input.DisplayPath, template.TrustLevel, outcome)) : null);
-        }, e => passThru
-            ? new PipelineMessage.Output(new TieSetReputationResult(TieReputationProvider.Enterprise, input.Hashes ?? TieHashes.Empty, template.FileName, input.DisplayPath, template.TrustLevel, TieSetOutcome.Failed(e)))
-            : null);
+            return SetOutcomeMessages(outcome, input.Target, itemName, $"Enterprise reputation {template.TrustLevel} set for {itemName}.", Result(hashes));
+        }, e => PassThruOutput(TieSetOutcome.Failed(e), Result(input.Hashes ?? TieHashes.Empty)));
     }
 }

@@ -14,18 +14,20 @@ namespace TieDxl.Commands.Tie;
 /// is shown on long runs, one failed item is one non-terminating error, and Ctrl+C stops at once.
 /// Each item's work returns the messages to write for it (<see cref="PipelineMessage"/>), in its place in the order.
 /// </summary>
-public abstract class TieBulkCmdletBase : TieDxlCmdletBase
+public abstract class TieBulkCmdletBase : DxlSessionCmdletBase
 {
     /// <summary>Enough to reach the broker's throughput on loopback and to hide a remote server's round trip.</summary>
     public const int DefaultThrottleLimit = 64;
 
     private OrderedWorkQueue<PipelineMessage>? _queue;
+    // What to make of each queued item's failure, in the queue's order; kept on the pipeline thread, so the work
+    // itself needs no wrapper of its own (one async state machine per item, not two).
+    private readonly Queue<ItemContext> _items = new();
     private readonly Stopwatch _clock = Stopwatch.StartNew();
     private TimeSpan _nextProgress = TimeSpan.FromSeconds(1);
     private long _done;
     private long _failed;
     private IDisposable? _logAttachment;
-    private DxlSession _session = null!;
     private int _reconnectsAtStart;
 
     /// <summary>How many requests run at once.</summary>
@@ -33,28 +35,18 @@ public abstract class TieBulkCmdletBase : TieDxlCmdletBase
     [ValidateRange(1, 1024)]
     public int ThrottleLimit { get; set; } = DefaultThrottleLimit;
 
-    /// <summary>Seconds to wait for each answer from TIE.</summary>
-    [Parameter]
-    [ValidateRange(1, 3600)]
-    public int TimeoutSec { get; set; } = 30;
-
-    [Parameter]
-    [DxlSessionTransformation]
-    [ArgumentCompleter(typeof(DxlSessionNameCompleter))]
-    public DxlSession? Session { get; set; }
-
-    private protected TieClient Tie { get; private set; } = null!;
+    /// <summary>The session's TIE client (one per session: see <see cref="DxlSession.Tie"/>).</summary>
+    private protected TieClient Tie => CurrentSession.Tie;
 
     /// <summary>The activity shown in the progress bar.</summary>
     private protected abstract string ProgressActivity { get; }
 
     protected override void BeginProcessing()
     {
-        _session = ResolveSession(Session);
-        Tie = new TieClient(_session.Client) { DefaultTimeout = TimeSpan.FromSeconds(TimeoutSec) };
+        var session = CurrentSession;
         _queue = new OrderedWorkQueue<PipelineMessage>(ThrottleLimit, CancellationToken);
-        _logAttachment = _session.AttachLog(PostLog);
-        _reconnectsAtStart = _session.ReconnectCount;
+        _logAttachment = session.AttachLog(PostLog);
+        _reconnectsAtStart = session.ReconnectCount;
     }
 
     /// <summary>
@@ -66,45 +58,39 @@ public abstract class TieBulkCmdletBase : TieDxlCmdletBase
     private protected void Enqueue(object target, object item, Func<CancellationToken, Task<PipelineMessage>> work,
         Func<Exception, PipelineMessage?>? failureOutput = null)
     {
-        _queue!.Enqueue(async ct =>
-        {
-            try
-            {
-                return await work(ct).ConfigureAwait(false);
-            }
-            catch (OperationCanceledException) when (ct.IsCancellationRequested)
-            {
-                throw;
-            }
-            catch (Exception e)
-            {
-                return PipelineMessage.Of(new PipelineMessage.Error(ErrorCatalog.FromException(e, target, ItemName(item))), failureOutput?.Invoke(e));
-            }
-        });
+        _items.Enqueue(new ItemContext(target, item, failureOutput));
+        _queue!.Enqueue(work);
         WriteFinished(untilEmpty: false);
     }
 
-    private static string ItemName(object item) => item is TieFileInput file ? file.Describe() : item.ToString() ?? "(input)";
+    private static string ItemName(object? item) => item is TieFileInput file ? file.Describe() : item?.ToString() ?? "(input)";
 
     /// <summary>Writes an item that needs no request (for example a bad hash) in its place in the order.</summary>
     private protected void EnqueueMessage(PipelineMessage message)
     {
+        _items.Enqueue(default);
         _queue!.Enqueue(_ => Task.FromResult(message));
         WriteFinished(untilEmpty: false);
     }
 
     /// <summary>
-    /// What a reputation change outcome writes: a warning when skipped, the error record when failed (named by
-    /// <paramref name="itemName"/>, targeting the input), <paramref name="sentVerbose"/> when sent.
+    /// What a reputation change writes, once for every Set cmdlet: a warning when skipped, the error record when
+    /// failed (named by <paramref name="itemName"/>, targeting the input), <paramref name="sentVerbose"/> when sent;
+    /// then, under -PassThru, the result <paramref name="passThruResult"/> makes of the outcome.
     /// </summary>
-    private protected static PipelineMessage SetOutcomeMessage(TieSetOutcome outcome, object target, string itemName, string sentVerbose) =>
-        outcome.Status switch
+    private protected static PipelineMessage SetOutcomeMessages(TieSetOutcome outcome, object target, string itemName, string sentVerbose,
+        Func<TieSetOutcome, TieSetReputationResult>? passThruResult) =>
+        PipelineMessage.Of(outcome.Status switch
         {
             TieSetReputationStatus.Skipped => new PipelineMessage.Warning($"Skipped {itemName}: {outcome.Reason}"),
             TieSetReputationStatus.Failed => new PipelineMessage.Error(ErrorCatalog.FromException(
                 outcome.Error ?? new InvalidOperationException(outcome.Reason ?? "failed"), target, itemName)),
             _ => new PipelineMessage.Verbose(sentVerbose),
-        };
+        }, PassThruOutput(outcome, passThruResult));
+
+    /// <summary>The -PassThru output of a Set cmdlet for an item whose work threw (its error record comes first).</summary>
+    private protected static PipelineMessage? PassThruOutput(TieSetOutcome outcome, Func<TieSetOutcome, TieSetReputationResult>? passThruResult) =>
+        passThruResult is null ? null : new PipelineMessage.Output(passThruResult(outcome));
 
     protected override void EndProcessing()
     {
@@ -117,8 +103,8 @@ public abstract class TieBulkCmdletBase : TieDxlCmdletBase
             "{0}: {1} item(s), {2} failed, in {3:0.###} s ({4:0} per second); latency p50 {5:0.###} ms, p99 {6:0.###} ms, throttle {7}.",
             ProgressActivity, _done, _failed, _clock.Elapsed.TotalSeconds, _done / Math.Max(0.001, _clock.Elapsed.TotalSeconds),
             latency.Percentile(0.50).TotalMilliseconds, latency.Percentile(0.99).TotalMilliseconds, ThrottleLimit));
-        var reconnects = _session.ReconnectCount - _reconnectsAtStart;
-        if (reconnects > 0 && _session.LastOutage is { } outage)
+        var reconnects = CurrentSession.ReconnectCount - _reconnectsAtStart;
+        if (reconnects > 0 && CurrentSession.LastOutage is { } outage)
             WriteVerbose(string.Format(System.Globalization.CultureInfo.InvariantCulture,
                 "{0}: the run waited for the DXL fabric {1} time(s); the last outage was from {2:HH:mm:ss} to {3:HH:mm:ss} UTC ({4:0.#} s; {5}), now on {6}.",
                 ProgressActivity, reconnects, outage.DisconnectedAt.UtcDateTime, outage.ReconnectedAt.UtcDateTime, outage.Duration.TotalSeconds,
@@ -140,14 +126,19 @@ public abstract class TieBulkCmdletBase : TieDxlCmdletBase
                 WaitFor(oldest);
             }
             queue.TryTakeFinished(out var finished);
+            var context = _items.Dequeue();
             PipelineMessage message;
             try
             {
                 message = finished.GetAwaiter().GetResult();
             }
-            catch (OperationCanceledException)
+            catch (OperationCanceledException) when (CancellationToken.IsCancellationRequested)
             {
                 throw new PipelineStoppedException();
+            }
+            catch (Exception e)
+            {
+                message = context.Failed(e);
             }
             _done++;
             if (message.HasError) _failed++;
@@ -174,5 +165,12 @@ public abstract class TieBulkCmdletBase : TieDxlCmdletBase
             _queue?.Dispose();
         }
         base.Dispose(disposing);
+    }
+
+    /// <summary>What an item's failure becomes: its error record, then what the command adds (the -PassThru result).</summary>
+    private readonly record struct ItemContext(object? Target, object? Item, Func<Exception, PipelineMessage?>? FailureOutput)
+    {
+        public PipelineMessage Failed(Exception e) =>
+            PipelineMessage.Of(new PipelineMessage.Error(ErrorCatalog.FromException(e, Target, ItemName(Item))), FailureOutput?.Invoke(e));
     }
 }

@@ -60,29 +60,46 @@ public abstract class TieFileCmdletBase : TieBulkCmdletBase
     private protected abstract void ProcessItem(TieFileInput input);
 
     /// <summary>
-    /// Queues the work for one file: its hashes (computed on the worker when the input is a file), then
-    /// <paramref name="work"/>. A failure of either is this item's error record, then <paramref name="failureOutput"/>.
+    /// Queues the work for one file; a failure of it is this item's error record, then <paramref name="failureOutput"/>.
+    /// The work gets the file's hashes with <see cref="HashesOf"/>.
     /// </summary>
-    private protected void EnqueueFile(TieFileInput input, Func<TieHashes, CancellationToken, Task<PipelineMessage>> work,
+    private protected void EnqueueFile(TieFileInput input, Func<CancellationToken, Task<PipelineMessage>> work,
         Func<Exception, PipelineMessage?>? failureOutput = null) =>
-        Enqueue(input.Target, input, async ct =>
-        {
-            var hashes = input.Hashes ?? await TieFileHasher.HashAsync(input.FilePath!, ct).ConfigureAwait(false);
-            return await work(hashes, ct).ConfigureAwait(false);
-        }, failureOutput);
+        Enqueue(input.Target, input, work, failureOutput);
+
+    /// <summary>The input's hashes: as given, at no cost, or computed from the file (on the worker; one read for all three).</summary>
+    private protected static ValueTask<TieHashes> HashesOf(TieFileInput input, CancellationToken cancellationToken) =>
+        input.Hashes is { } hashes
+            ? new ValueTask<TieHashes>(hashes)
+            : new ValueTask<TieHashes>(TieFileHasher.HashAsync(input.FilePath!, cancellationToken));
 
     /// <summary>Name to report for hashes given by parameter (Set cmdlets send it to TIE).</summary>
     private protected virtual string? ParameterFileName => null;
 
     protected override void ProcessRecord()
     {
-        foreach (var input in ResolveInputs())
+        // Piped input, one object per call: taken without the iterator the parameter sets need (no allocation per item).
+        if (ParameterSetName == TieFileInputParameters.InputObjectSet)
         {
-            if (input.Problem is { } problem)
-                EnqueueMessage(new PipelineMessage.Error(ErrorCatalog.Create(problem.ErrorId, problem.Category, input.Target, problem.Message, problem.Exception)));
-            else
-                ProcessItem(input);
+            if (PipedInput() is { } piped) Process(piped);
+            return;
         }
+        foreach (var input in ResolveInputs()) Process(input);
+    }
+
+    private void Process(TieFileInput input)
+    {
+        if (input.Problem is { } problem)
+            EnqueueMessage(new PipelineMessage.Error(ErrorCatalog.Create(problem.ErrorId, problem.Category, input.Target, problem.Message, problem.Exception)));
+        else
+            ProcessItem(input);
+    }
+
+    private TieFileInput? PipedInput()
+    {
+        if (InputObject is null && !MyInvocation.ExpectingInput) return null;
+        var input = TieFileInputResolver.FromObject(InputObject, this);
+        return ParameterFileName is { } name && input.Name is null ? input with { Name = name } : input;
     }
 
     private IEnumerable<TieFileInput> ResolveInputs()
@@ -118,11 +135,7 @@ public abstract class TieFileCmdletBase : TieBulkCmdletBase
                     yield return TieFileInputResolver.FromFile(SessionState.Path.GetUnresolvedProviderPathFromPSPath(literal), literal);
                 break;
             default:
-                if (InputObject is not null || MyInvocation.ExpectingInput)
-                {
-                    var input = TieFileInputResolver.FromObject(InputObject, this);
-                    yield return ParameterFileName is { } name && input.Name is null ? input with { Name = name } : input;
-                }
+                if (PipedInput() is { } piped) yield return piped;
                 break;
         }
     }
