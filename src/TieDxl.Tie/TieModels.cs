@@ -6,6 +6,8 @@ public sealed class TieReputation
     private static readonly IReadOnlyList<TieAttribute> NoAttributes = Array.Empty<TieAttribute>();
     private static readonly IReadOnlyDictionary<string, string> NoRaw = new Dictionary<string, string>();
 
+    private IReadOnlyList<TieAttribute>? _attributes;
+
     public TieReputation(int providerId, int trustLevel, long? createDate, bool isCertificate,
         IReadOnlyDictionary<string, string>? attributes = null, long? detectTime = null, TieOverriddenFiles? overridden = null)
     {
@@ -16,18 +18,6 @@ public sealed class TieReputation
         RawAttributes = attributes ?? NoRaw;
         DetectTimeEpoch = detectTime;
         Overridden = overridden;
-        if (RawAttributes.Count == 0)
-        {
-            Attributes = NoAttributes;
-        }
-        else
-        {
-            var cls = TieAttributeNames.ClassOf(providerId, isCertificate);
-            var list = new TieAttribute[RawAttributes.Count];
-            var i = 0;
-            foreach (var kv in RawAttributes) list[i++] = new TieAttribute(kv.Key, kv.Value, cls);
-            Attributes = list;
-        }
     }
 
     public int ProviderId { get; }
@@ -55,7 +45,27 @@ public sealed class TieReputation
     public bool IsCertificate { get; }
 
     /// <summary>Decoded attributes with readable names, in wire order.</summary>
-    public IReadOnlyList<TieAttribute> Attributes { get; }
+    /// <remarks>Made on first read: most lookups are judged by their trust levels and never read an attribute.</remarks>
+    public IReadOnlyList<TieAttribute> Attributes
+    {
+        get
+        {
+            if (Volatile.Read(ref _attributes) is { } made) return made;
+            var list = NameAttributes();
+            // Two threads reading at once name the same attributes; the first list published is kept.
+            return Interlocked.CompareExchange(ref _attributes, list, null) ?? list;
+        }
+    }
+
+    private IReadOnlyList<TieAttribute> NameAttributes()
+    {
+        if (RawAttributes.Count == 0) return NoAttributes;
+        var cls = TieAttributeNames.ClassOf(ProviderId, IsCertificate);
+        var list = new TieAttribute[RawAttributes.Count];
+        var i = 0;
+        foreach (var kv in RawAttributes) list[i++] = new TieAttribute(kv.Key, kv.Value, cls);
+        return list;
+    }
 
     /// <summary>The attributes as sent: id → string value.</summary>
     public IReadOnlyDictionary<string, string> RawAttributes { get; }

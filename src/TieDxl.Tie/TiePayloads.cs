@@ -156,15 +156,39 @@ public static class TiePayloads
         w.WriteEndArray();
     }
 
-    /// <summary>Runs a writer callback into a fresh byte array.</summary>
+    /// <summary>A JSON writer and its buffer, reused by one thread at a time.</summary>
+    private sealed class PooledJsonWriter
+    {
+        public readonly ArrayBufferWriter<byte> Buffer = new(512);
+        public readonly Utf8JsonWriter Writer;
+
+        public PooledJsonWriter() => Writer = new Utf8JsonWriter(Buffer, WriterOptions);
+    }
+
+    // One writer per thread: every request payload would otherwise make a writer and a growing buffer of its own.
+    [ThreadStatic] private static PooledJsonWriter? t_writer;
+
+    // A buffer that grew past this for one large payload is dropped rather than kept for the thread's lifetime.
+    private const int MaxRetainedBuffer = 64 * 1024;
+
+    /// <summary>Runs a writer callback into a fresh byte array of the written length.</summary>
     public static byte[] Write<TState, TArg>(TState state, TArg arg, Action<Utf8JsonWriter, TState, TArg> body)
     {
-        var buffer = new ArrayBufferWriter<byte>(256);
-        using (var w = new Utf8JsonWriter(buffer, WriterOptions))
+        // Taken out while in use, so that a callback that writes another payload gets a writer of its own.
+        var pooled = t_writer ?? new PooledJsonWriter();
+        t_writer = null;
+        try
         {
-            body(w, state, arg);
+            body(pooled.Writer, state, arg);
+            pooled.Writer.Flush();
+            return pooled.Buffer.WrittenSpan.ToArray();
         }
-        return buffer.WrittenSpan.ToArray();
+        finally
+        {
+            pooled.Buffer.ResetWrittenCount();
+            pooled.Writer.Reset(pooled.Buffer);
+            if (pooled.Buffer.Capacity <= MaxRetainedBuffer) t_writer = pooled;
+        }
     }
 
     // ================================================================ parsing helpers
