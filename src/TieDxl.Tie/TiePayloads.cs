@@ -219,7 +219,7 @@ public static class TiePayloads
         return root;
     }
 
-    private static string Kind(JsonElement e) => e.ValueKind.ToString().ToLowerInvariant();
+    internal static string Kind(JsonElement e) => e.ValueKind.ToString().ToLowerInvariant();
 
     /// <summary>Reads an integer that may be sent as a number or a numeric string.</summary>
     public static bool TryGetInt64(JsonElement e, out long value)
@@ -371,14 +371,28 @@ public static class TiePayloads
         if (e.TryGetProperty("attributes", out var ae) && ae.ValueKind != JsonValueKind.Null)
         {
             if (ae.ValueKind != JsonValueKind.Object) throw new TiePayloadException($"{where}.attributes is a JSON {Kind(ae)}, not an object.");
-            attrs = new Dictionary<string, string>(StringComparer.Ordinal);
-            foreach (var p in ae.EnumerateObject())
-                attrs[p.Name] = p.Value.ValueKind == JsonValueKind.String ? p.Value.GetString()! : p.Value.GetRawText();
+            attrs = ReadAttributes(ae);
         }
         TieOverriddenFiles? overridden = null;
         if (e.TryGetProperty("overridden", out var oe) && oe.ValueKind == JsonValueKind.Object)
             overridden = ReadOverridden(oe);
         return new TieReputation(provider, trust, create, certificate, attrs, detect, overridden);
+    }
+
+    /// <summary>An <c>attributes</c> object: id → the string value, or the JSON text of any other value; a later duplicate wins.</summary>
+    private static Dictionary<string, string> ReadAttributes(JsonElement attributes)
+    {
+        var read = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var p in attributes.EnumerateObject())
+            read[p.Name] = p.Value.ValueKind == JsonValueKind.String ? p.Value.GetString()! : p.Value.GetRawText();
+        return read;
+    }
+
+    /// <summary>An <c>attributes</c> object kept as JSON by <see cref="TieReputation.FromReply"/>, read when first asked for.</summary>
+    internal static IReadOnlyDictionary<string, string> ReadAttributes(ReadOnlyMemory<byte> attributesJson)
+    {
+        using var doc = JsonDocument.Parse(attributesJson);
+        return ReadAttributes(doc.RootElement);
     }
 
     /// <summary>Reads a <c>reputations</c> array: one entry per provider, a later duplicate replacing the earlier one in place.</summary>
@@ -405,7 +419,7 @@ public static class TiePayloads
         return list;
     }
 
-    private static TieOverriddenFiles ReadOverridden(JsonElement e)
+    internal static TieOverriddenFiles ReadOverridden(JsonElement e)
     {
         var truncated = OptionalBool(e, "truncated") ?? false;
         var files = new List<TieHashes>();
@@ -434,13 +448,8 @@ public static class TiePayloads
     // ================================================================ responses
 
     /// <summary>Parses a file reputation reply. Missing <c>reputations</c> = none.</summary>
-    public static FileReputationResult ParseFileReputation(ReadOnlyMemory<byte> payload, TieHashes asked)
-    {
-        using var doc = Parse(payload);
-        var root = RequireObject(doc.RootElement, "the reply");
-        var reps = root.TryGetProperty("reputations", out var re) ? ReadReputations(re, false) : Array.Empty<TieReputation>();
-        return new FileReputationResult(asked, reps, ReadProps(root));
-    }
+    public static FileReputationResult ParseFileReputation(ReadOnlyMemory<byte> payload, TieHashes asked) =>
+        TieFileReplyReader.Read(payload, asked);
 
     /// <summary>Parses a certificate reputation reply, merging both placements of <c>overridden</c>.</summary>
     public static CertificateReputationResult ParseCertificateReputation(ReadOnlyMemory<byte> payload, string sha1Hex, string? publicKeySha1Hex)
