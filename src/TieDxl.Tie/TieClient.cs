@@ -71,7 +71,7 @@ public sealed partial class TieClient
         RequireHashes(hashes);
         var payload = TiePayloads.FileReputationRequest(hashes);
         var response = await RequestAsync(TieTopics.FileReputation, payload, timeout, cancellationToken).ConfigureAwait(false);
-        return Parse(TieTopics.FileReputation, response, p => TiePayloads.ParseFileReputation(p, hashes));
+        return Parse(TieTopics.FileReputation, response, hashes, static (p, asked) => TiePayloads.ParseFileReputation(p, asked));
     }
 
     /// <summary>Sets the Enterprise reputation (provider 3) of a file. Needs the "TIE Server Set Enterprise Reputation" authorisation.</summary>
@@ -360,11 +360,15 @@ public sealed partial class TieClient
     public static bool IsNotFoundMessage(string? message) =>
         message is not null && message.Contains("could not find reputation", StringComparison.OrdinalIgnoreCase);
 
-    private static T Parse<T>(string topic, DxlResponse response, Func<ReadOnlyMemory<byte>, T> parse)
+    private static T Parse<T>(string topic, DxlResponse response, Func<ReadOnlyMemory<byte>, T> parse) =>
+        Parse(topic, response, parse, static (p, read) => read(p));
+
+    // The state travels beside a static parser, so that a lookup makes no closure to carry what it asked.
+    private static T Parse<TState, T>(string topic, DxlResponse response, TState state, Func<ReadOnlyMemory<byte>, TState, T> parse)
     {
         try
         {
-            return parse(response.Payload);
+            return parse(response.Payload, state);
         }
         catch (Exception ex) when (ex is JsonException or FormatException)
         {
