@@ -173,7 +173,7 @@ function Measure-CmdletBytes([string] $ModulePath, [string] $Config, [string] $L
     try { $r = Invoke-Pwsh $CmdletBytesScript.Replace('__COUNT__', "$([int](20000 / $Scale))") $Config }
     finally { $script:Module = $saved }
     $runs = @($r.Runs)
-    Add-Row 'bytes' $Broker "Get-TieFileReputation ($Label), bytes allocated per lookup" ([int](20000 / $Scale)) 0 $runs[1] $null $null $null "B/lookup in pwsh, median of 3 runs ($($runs -join ', '))"
+    Add-Row 'bytes' $Broker "Get-TieFileReputation ($Label), bytes allocated per lookup" ([int](20000 / $Scale)) 0 ([int]$runs[1]) $null $null $null "B/lookup in pwsh, median of 3 runs ($($runs -join ', '))"
     $runs[1]
 }
 

@@ -1,4 +1,3 @@
-using System.Globalization;
 using System.Text;
 using System.Text.Json;
 
@@ -178,27 +177,18 @@ internal static class TieFileReplyReader
         };
     }
 
-    /// <summary>An integer sent as a number, a numeric string or a boolean, as <see cref="TiePayloads.TryGetInt64"/> reads it.</summary>
-    private static bool TryGetInt64(ref Utf8JsonReader reader, out long value)
+    /// <summary>An integer sent as a number, a numeric string or a boolean, by <see cref="TiePayloads.TryInteger"/>.</summary>
+    private static bool TryGetInt64(ref Utf8JsonReader reader, out long value) => reader.TokenType switch
     {
-        switch (reader.TokenType)
-        {
-            case JsonTokenType.Number:
-                if (reader.TryGetInt64(out value)) return true;
-                if (reader.TryGetDouble(out var d) && d >= long.MinValue && d <= long.MaxValue) { value = (long)d; return true; }
-                break;
-            case JsonTokenType.String:
-                return long.TryParse(reader.GetString(), NumberStyles.Integer, CultureInfo.InvariantCulture, out value);
-            case JsonTokenType.True:
-                value = 1;
-                return true;
-            case JsonTokenType.False:
-                value = 0;
-                return true;
-        }
-        value = 0;
-        return false;
-    }
+        // A real is parsed only when the number is not a whole one.
+        JsonTokenType.Number => reader.TryGetInt64(out var i)
+            ? TiePayloads.TryInteger(JsonValueKind.Number, i, null, null, out value)
+            : TiePayloads.TryInteger(JsonValueKind.Number, null, reader.TryGetDouble(out var d) ? d : null, null, out value),
+        JsonTokenType.String => TiePayloads.TryInteger(JsonValueKind.String, null, null, reader.GetString(), out value),
+        JsonTokenType.True => TiePayloads.TryInteger(JsonValueKind.True, null, null, null, out value),
+        JsonTokenType.False => TiePayloads.TryInteger(JsonValueKind.False, null, null, null, out value),
+        _ => TiePayloads.TryInteger(JsonValueKind.Undefined, null, null, null, out value),
+    };
 
     // ---------------------------------------------------------------- positions
 

@@ -222,25 +222,39 @@ public static class TiePayloads
     internal static string Kind(JsonElement e) => e.ValueKind.ToString().ToLowerInvariant();
 
     /// <summary>Reads an integer that may be sent as a number or a numeric string.</summary>
-    public static bool TryGetInt64(JsonElement e, out long value)
+    public static bool TryGetInt64(JsonElement e, out long value) => e.ValueKind switch
     {
-        switch (e.ValueKind)
+        // A real is parsed only when the number is not a whole one.
+        JsonValueKind.Number => e.TryGetInt64(out var i)
+            ? TryInteger(JsonValueKind.Number, i, null, null, out value)
+            : TryInteger(JsonValueKind.Number, null, e.TryGetDouble(out var d) ? d : null, null, out value),
+        JsonValueKind.String => TryInteger(JsonValueKind.String, null, null, e.GetString(), out value),
+        var kind => TryInteger(kind, null, null, null, out value),
+    };
+
+    /// <summary>
+    /// The one rule for an integer TIE may send as a number (a whole one, or a real within range, truncated), a
+    /// numeric string or a boolean (1 or 0); the readers pass what their value holds.
+    /// </summary>
+    internal static bool TryInteger(JsonValueKind kind, long? whole, double? real, string? text, out long value)
+    {
+        value = 0;
+        switch (kind)
         {
-            case JsonValueKind.Number:
-                if (e.TryGetInt64(out value)) return true;
-                if (e.TryGetDouble(out var d) && d >= long.MinValue && d <= long.MaxValue) { value = (long)d; return true; }
-                break;
+            case JsonValueKind.Number when whole is { } w:
+                value = w;
+                return true;
+            case JsonValueKind.Number when real is { } r && r >= long.MinValue && r <= long.MaxValue:
+                value = (long)r;
+                return true;
             case JsonValueKind.String:
-                return long.TryParse(e.GetString(), NumberStyles.Integer, CultureInfo.InvariantCulture, out value);
+                return long.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out value);
             case JsonValueKind.True:
                 value = 1;
                 return true;
-            case JsonValueKind.False:
-                value = 0;
-                return true;
+            default:
+                return kind == JsonValueKind.False;
         }
-        value = 0;
-        return false;
     }
 
     private static long? OptionalInt64(JsonElement obj, string name, string where)
