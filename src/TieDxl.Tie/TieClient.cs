@@ -289,7 +289,7 @@ public sealed partial class TieClient
                 T parsed;
                 try
                 {
-                    parsed = parse(evt.Payload, string.IsNullOrEmpty(evt.DestinationTopic) ? topic : evt.DestinationTopic);
+                    parsed = parse(evt.PayloadMemory, string.IsNullOrEmpty(evt.DestinationTopic) ? topic : evt.DestinationTopic);
                     parsed.RawJson = evt.PayloadText;
                 }
                 catch (Exception ex) when (ex is JsonException or FormatException)
@@ -368,7 +368,7 @@ public sealed partial class TieClient
     {
         try
         {
-            return parse(response.Payload, state);
+            return parse(response.PayloadMemory, state);
         }
         catch (Exception ex) when (ex is JsonException or FormatException)
         {

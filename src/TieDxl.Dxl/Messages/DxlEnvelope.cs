@@ -60,7 +60,7 @@ public static class DxlEnvelope
         WriteList(ref w, message.BrokerIdsOrNull);
         WriteList(ref w, message.ClientIdsOrNull);
         // Write(ReadOnlySpan<byte>) emits a str header under OldSpec, never bin.
-        w.Write((message.Payload ?? Array.Empty<byte>()).AsSpan());
+        w.Write(message.PayloadMemory.Span);
 
         switch (message)
         {
@@ -123,11 +123,23 @@ public static class DxlEnvelope
         Decode(new ReadOnlySequence<byte>(bytes), destinationTopic);
 
     /// <summary>Decodes envelope bytes held in a sequence (e.g. an MQTTnet payload). Same rules as the memory overload.</summary>
-    public static DxlMessage Decode(in ReadOnlySequence<byte> bytes, string destinationTopic = "")
+    public static DxlMessage Decode(in ReadOnlySequence<byte> bytes, string destinationTopic = "") =>
+        DecodeOrThrow(bytes, destinationTopic, sharePayload: false);
+
+    /// <summary>
+    /// Decodes as <see cref="Decode(ReadOnlyMemory{byte}, string)"/>, except that the message's payload refers to its
+    /// part of <paramref name="bytes"/> instead of a copy: for a caller that hands over a buffer nobody writes again
+    /// (a received packet's own array). Reading <see cref="DxlMessage.Payload"/> makes the copy then;
+    /// <see cref="DxlMessage.PayloadMemory"/> never does.
+    /// </summary>
+    public static DxlMessage DecodeSharing(ReadOnlyMemory<byte> bytes, string destinationTopic = "") =>
+        DecodeOrThrow(new ReadOnlySequence<byte>(bytes), destinationTopic, sharePayload: true);
+
+    private static DxlMessage DecodeOrThrow(in ReadOnlySequence<byte> bytes, string? destinationTopic, bool sharePayload)
     {
         try
         {
-            return DecodeCore(bytes, destinationTopic ?? "");
+            return DecodeCore(bytes, destinationTopic ?? "", sharePayload);
         }
         catch (DxlEnvelopeException)
         {
@@ -146,7 +158,7 @@ public static class DxlEnvelope
     {
         try
         {
-            message = DecodeCore(bytes, destinationTopic ?? "");
+            message = DecodeCore(bytes, destinationTopic ?? "", sharePayload: false);
             return true;
         }
         catch (Exception)
@@ -156,7 +168,7 @@ public static class DxlEnvelope
         }
     }
 
-    private static DxlMessage DecodeCore(in ReadOnlySequence<byte> bytes, string topic)
+    private static DxlMessage DecodeCore(in ReadOnlySequence<byte> bytes, string topic, bool sharePayload)
     {
         var r = new MessagePackReader(bytes);
         long total = bytes.Length;
@@ -181,7 +193,9 @@ public static class DxlEnvelope
         // An empty list on the wire leaves the message's list unmade (it is made empty on first read).
         if (ReadStrList(ref r, total, "broker_ids") is { } brokerIds) m.BrokerIds = brokerIds;
         if (ReadStrList(ref r, total, "client_ids") is { } clientIds) m.ClientIds = clientIds;
-        m.Payload = ReadBytes(ref r, "payload");
+        var payload = ReadPayload(ref r);
+        if (sharePayload && payload.IsSingleSegment) m.SharePayload(payload.First);
+        else m.Payload = payload.IsEmpty ? Array.Empty<byte>() : payload.ToArray();
 
         switch (m)
         {
@@ -279,21 +293,21 @@ public static class DxlEnvelope
         throw Bad($"{field} is not a string (0x{code:x2})");
     }
 
-    private static byte[] ReadBytes(ref MessagePackReader r, string field)
+    /// <summary>The payload item (str, bin or nil) as a slice of the envelope.</summary>
+    private static ReadOnlySequence<byte> ReadPayload(ref MessagePackReader r)
     {
-        EnsureMore(ref r, field);
+        EnsureMore(ref r, "payload");
         byte code = r.NextCode;
-        ReadOnlySequence<byte>? seq;
         if (code == MessagePackCode.Nil)
         {
             r.ReadNil();
-            return Array.Empty<byte>();
+            return ReadOnlySequence<byte>.Empty;
         }
+        ReadOnlySequence<byte>? seq;
         if (IsStr(code)) seq = r.ReadStringSequence();
         else if (IsBin(code)) seq = r.ReadBytes();
-        else throw Bad($"{field} is not a string (0x{code:x2})");
-        if (seq is not { } s || s.Length == 0) return Array.Empty<byte>();
-        return s.ToArray();
+        else throw Bad($"payload is not a string (0x{code:x2})");
+        return seq ?? ReadOnlySequence<byte>.Empty;
     }
 
     private static int ReadArrayCount(ref MessagePackReader r, long total, string field)

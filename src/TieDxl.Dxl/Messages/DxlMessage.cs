@@ -59,8 +59,45 @@ public abstract class DxlMessage
     public IList<string> BrokerIds { get => _brokerIds ??= new List<string>(); set => _brokerIds = value; }
     public IList<string> ClientIds { get => _clientIds ??= new List<string>(); set => _clientIds = value; }
 
+    private byte[]? _payload = Array.Empty<byte>();
+    private ReadOnlyMemory<byte> _payloadMemory;
+    private bool _payloadShared;
+
     /// <summary>Opaque payload bytes (JSON text for TIE). Never decoded by the envelope codec.</summary>
-    public byte[] Payload { get; set; } = Array.Empty<byte>();
+    /// <remarks>
+    /// A message decoded by <see cref="DxlEnvelope.DecodeSharing"/> refers to the received bytes and makes this
+    /// array on first read; <see cref="PayloadMemory"/> reads the same bytes without it.
+    /// </remarks>
+    public byte[] Payload
+    {
+        get
+        {
+            if (Volatile.Read(ref _payloadShared))
+            {
+                // Two threads reading at once each copy the same bytes; either copy will do.
+                _payload = _payloadMemory.ToArray();
+                Volatile.Write(ref _payloadShared, false);
+            }
+            return _payload!;
+        }
+        set
+        {
+            _payload = value;
+            _payloadMemory = value;
+            _payloadShared = false;
+        }
+    }
+
+    /// <summary>The payload bytes, without making an array of them.</summary>
+    public ReadOnlyMemory<byte> PayloadMemory => _payloadMemory;
+
+    /// <summary>Refers to <paramref name="payload"/> (part of a buffer nobody writes again) instead of a copy of it.</summary>
+    internal void SharePayload(ReadOnlyMemory<byte> payload)
+    {
+        _payloadMemory = payload;
+        _payload = null;
+        _payloadShared = true;
+    }
 
     /// <summary>Version 1+: string pairs in wire order. Order is not significant end to end.</summary>
     public IList<KeyValuePair<string, string>> OtherFields { get => _otherFields ??= new List<KeyValuePair<string, string>>(); set => _otherFields = value; }
@@ -88,7 +125,7 @@ public abstract class DxlMessage
         });
 
     /// <summary>The payload as UTF-8 text (for logs and JSON).</summary>
-    public string PayloadText => System.Text.Encoding.UTF8.GetString(Payload);
+    public string PayloadText => System.Text.Encoding.UTF8.GetString(PayloadMemory.Span);
 }
 
 /// <summary>A request (type 0): answered on <see cref="ReplyToTopic"/> by one service instance.</summary>

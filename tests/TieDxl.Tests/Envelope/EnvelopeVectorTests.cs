@@ -67,6 +67,26 @@ public class EnvelopeVectorTests
         Assert.Equal(bytes, DxlEnvelope.Encode(decoded));
     }
 
+    [Theory]
+    [MemberData(nameof(VectorFiles))]
+    public void VectorDecodedSharingItsBytesHasTheSameFieldsAndEncodesByteForByte(string file)
+    {
+        Assert.False(file.StartsWith(Missing, StringComparison.Ordinal), file);
+        using var doc = DxlVectors.Load(file);
+        var root = doc.RootElement;
+        var bytes = Convert.FromHexString(root.GetProperty("encoded_hex").GetString()!);
+        var topic = root.GetProperty("mqtt_topic").GetString() ?? "";
+
+        var shared = DxlEnvelope.DecodeSharing(bytes, topic);
+        // The payload is a slice of the received bytes, not a copy, until someone asks for the array.
+        if (!shared.PayloadMemory.IsEmpty)
+            Assert.True(System.Runtime.InteropServices.MemoryMarshal.TryGetArray(shared.PayloadMemory, out var segment) && ReferenceEquals(segment.Array, bytes));
+        Assert.Equal(bytes, DxlEnvelope.Encode(shared));
+        AssertFields(shared, root.GetProperty("version").GetInt32(), root.GetProperty("message_type_code").GetInt32(), topic, root.GetProperty("fields"));
+        Assert.Equal(DxlEnvelope.Decode(bytes, topic).Payload, shared.Payload);
+        Assert.Same(shared.Payload, shared.Payload);
+    }
+
     private static void AssertFields(DxlMessage m, int version, int typeCode, string topic, JsonElement f)
     {
         Assert.Equal(version, m.Version);
