@@ -41,8 +41,8 @@ Write-Step 'Building the benchmark program (Release)'
 if ($LASTEXITCODE -ne 0) { throw 'building bench/TieDxl.Bench failed' }
 $BenchDll = Join-Path $PSScriptRoot 'TieDxl.Bench/bin/Release/net10.0/TieDxl.Bench.dll'
 
-function Invoke-BenchProgram([string[]] $Arguments) {
-    $lines = & dotnet $BenchDll @Arguments
+function Invoke-BenchProgram([string[]] $Arguments, [string] $Dll = $BenchDll) {
+    $lines = & dotnet $Dll @Arguments
     if ($LASTEXITCODE -ne 0) { throw "TieDxl.Bench $Arguments failed ($LASTEXITCODE)" }
     foreach ($line in $lines) {
         if ($line -like 'RESULT *') {
@@ -141,14 +141,14 @@ function Initialize-Baseline {
         Remove-Item -Recurse -Force $folder -ErrorAction Ignore
         $null = New-Item -ItemType Directory -Force -Path $folder
         & git -C $Root archive --format=tar $BaselineCommit | & tar -x -C $folder
-        if ($LASTEXITCODE -ne 0) { throw "git archive $BaselineCommit failed" }
+        if ($LASTEXITCODE -ne 0) { throw "git archive $BaselineCommit failed (a shallow clone?)" }
         Copy-Item -Recurse -Force (Join-Path $PSScriptRoot 'TieDxl.Bench/*.cs') (Join-Path $folder 'bench/TieDxl.Bench/')
         & dotnet build (Join-Path $folder 'bench/TieDxl.Bench/TieDxl.Bench.csproj') -c Release --nologo -v:quiet | Out-Host
         if ($LASTEXITCODE -ne 0) { throw "building the $BaselineCommit bench program failed" }
         & $Pwsh -NoProfile -NonInteractive -File (Join-Path $folder 'build.ps1') -Task Build | Out-Host
         if ($LASTEXITCODE -ne 0) { throw "building the $BaselineCommit module failed" }
     }
-    [pscustomobject]@{ Dll = $dll; Module = $module }
+    [pscustomobject]@{ Label = $BaselineCommit; Dll = $dll; Module = $module }
 }
 
 # Bytes allocated in pwsh per Get-TieFileReputation lookup: distinct random MD5s, a warm process, the broker and the
@@ -167,51 +167,48 @@ $runs = foreach ($r in 1..3) {
 [pscustomobject]@{ Runs = @($runs | Sort-Object | ForEach-Object { [math]::Round($_) }) } | ConvertTo-Json -Compress
 '@
 
-function Measure-CmdletBytes([string] $ModulePath, [string] $Config, [string] $Label, [string] $Broker) {
+function Measure-Bytes($Side, [string] $Broker, [string] $Config, [int] $Count) {
+    $before = $Rows.Count
+    Invoke-BenchProgram @('bytes', '--config', $Config, '--broker', $Broker, '--count', "$Count", '--runs', '3') $Side.Dll
+    $Rows[$before].Case = "TieClient ($($Side.Label)), bytes allocated per lookup"
+    $Summary["$Broker bytes $($Side.Label)"] = $Rows[$before].PerSecond
     $saved = $script:Module
-    $script:Module = $ModulePath
-    try { $r = Invoke-Pwsh $CmdletBytesScript.Replace('__COUNT__', "$([int](20000 / $Scale))") $Config }
+    $script:Module = $Side.Module
+    try { $runs = @((Invoke-Pwsh $CmdletBytesScript.Replace('__COUNT__', "$Count") $Config).Runs) }
     finally { $script:Module = $saved }
-    $runs = @($r.Runs)
-    Add-Row 'bytes' $Broker "Get-TieFileReputation ($Label), bytes allocated per lookup" ([int](20000 / $Scale)) 0 ([int]$runs[1]) $null $null $null "B/lookup in pwsh, median of 3 runs ($($runs -join ', '))"
-    $runs[1]
+    Add-Row 'bytes' $Broker "Get-TieFileReputation ($($Side.Label)), bytes allocated per lookup" $Count 0 ([int]$runs[1]) $null $null $null "B/lookup in pwsh, median of 3 runs ($($runs -join ', '))"
+    $Summary["$Broker cmdlet bytes $($Side.Label)"] = [int]$runs[1]
+}
+
+# TieClient lookups/s, 64 in flight: the builds alternate against the same server, five rounds; the median of each.
+function Measure-LookupsSideBySide($Sides, [string] $Broker, [string] $Config, [int] $Count) {
+    $rates = @{}
+    foreach ($side in $Sides) { $rates[$side.Label] = [System.Collections.Generic.List[double]]::new() }
+    foreach ($round in 1..($Quick ? 1 : 5)) {
+        foreach ($side in $Sides) {
+            $line = & dotnet $side.Dll lookups --config $Config --broker $Broker --inflight 64 --count $Count | Where-Object { $_ -like 'RESULT *' } | Select-Object -Last 1
+            if ($LASTEXITCODE -ne 0 -or -not $line) { throw "TieDxl.Bench lookups ($($side.Label)) failed" }
+            $rates[$side.Label].Add(($line.Substring(7) | ConvertFrom-Json).PerSecond)
+        }
+    }
+    foreach ($side in $Sides) {
+        $sorted = @($rates[$side.Label] | Sort-Object)
+        $median = [int]$sorted[[math]::Floor($sorted.Count / 2)]
+        Add-Row 'side by side' $Broker "TieClient lookups, 64 in flight ($($side.Label))" $Count $null $median $null $null $null "median of $($sorted.Count) alternating runs ($($sorted -join ', ')/s)"
+        $Summary["$Broker lookups $($side.Label)"] = $median
+    }
 }
 
 if ($env:TIEDXL_BENCH_SKIP_BASELINE -ne '1') {
     Write-Step "0. Bytes per lookup and TieClient lookups/s, this build against $BaselineCommit (0.2.0), side by side"
-    $baseline = Initialize-Baseline
+    $sides = @([pscustomobject]@{ Label = 'this build'; Dll = $BenchDll; Module = $Module })
+    try { $sides += Initialize-Baseline }
+    catch { Write-Warning "The $BaselineCommit build is not available ($_): this build is measured alone." }
     foreach ($broker in $Brokers) {
         $server = Start-Server $broker
         try {
-            $count = "$([int](20000 / $Scale))"
-            foreach ($side in @(@{ Label = 'this build'; Dll = $BenchDll }, @{ Label = "$BaselineCommit"; Dll = $baseline.Dll })) {
-                $saved = $BenchDll
-                $BenchDll = $side.Dll
-                try {
-                    $before = $Rows.Count
-                    Invoke-BenchProgram @('bytes', '--config', $server.Config, '--broker', $broker, '--count', $count, '--runs', '3')
-                    $Rows[$before].Case = "TieClient ($($side.Label)), bytes allocated per lookup"
-                    $Summary["$broker bytes $($side.Label)"] = $Rows[$before].PerSecond
-                }
-                finally { $BenchDll = $saved }
-            }
-            $Summary["$broker cmdlet bytes this build"] = Measure-CmdletBytes $Module $server.Config 'this build' $broker
-            $Summary["$broker cmdlet bytes $BaselineCommit"] = Measure-CmdletBytes $baseline.Module $server.Config $BaselineCommit $broker
-            # Throughput: the two builds alternate against the same server, five rounds; the median of each side.
-            $rates = @{ 'this build' = @(); "$BaselineCommit" = @() }
-            foreach ($round in 1..($Quick ? 1 : 5)) {
-                foreach ($side in @(@{ Label = 'this build'; Dll = $BenchDll }, @{ Label = "$BaselineCommit"; Dll = $baseline.Dll })) {
-                    $line = & dotnet $side.Dll lookups --config $server.Config --broker $broker --inflight 64 --count $count | Where-Object { $_ -like 'RESULT *' } | Select-Object -Last 1
-                    if ($LASTEXITCODE -ne 0 -or -not $line) { throw "TieDxl.Bench lookups ($($side.Label)) failed" }
-                    $rates[$side.Label] += ($line.Substring(7) | ConvertFrom-Json).PerSecond
-                }
-            }
-            foreach ($label in 'this build', "$BaselineCommit") {
-                $sorted = @($rates[$label] | Sort-Object)
-                $median = $sorted[[math]::Floor($sorted.Count / 2)]
-                Add-Row 'side by side' $broker "TieClient lookups, 64 in flight ($label)" $count $null $median $null $null $null "median of $($sorted.Count) alternating runs ($($sorted -join ', ')/s)"
-                $Summary["$broker lookups $label"] = $median
-            }
+            foreach ($side in $sides) { Measure-Bytes $side $broker $server.Config ([int](20000 / $Scale)) }
+            Measure-LookupsSideBySide $sides $broker $server.Config ([int](20000 / $Scale))
         }
         finally { Stop-Server $server }
     }
@@ -382,7 +379,7 @@ $targets = foreach ($broker in $Brokers) {
         Measured = '{0:N2} x' -f $Summary["$broker files ratio"]; Met = $Summary["$broker files ratio"] -ge 1.5 }
 }
 foreach ($broker in 'fabric', 'mosquitto') {
-    if (-not $Summary.Contains("$broker lookups this build")) { continue }
+    if (-not $Summary.Contains("$broker lookups $BaselineCommit")) { continue }
     $targets += [pscustomobject]@{ Target = "Get-TieFileReputation bytes per lookup <= half of $BaselineCommit ($broker)"
         Measured = '{0:N0} vs {1:N0} B ({2:P0}); TieClient {3:N0} vs {4:N0} B' -f $Summary["$broker cmdlet bytes this build"], $Summary["$broker cmdlet bytes $BaselineCommit"],
             ($Summary["$broker cmdlet bytes this build"] / $Summary["$broker cmdlet bytes $BaselineCommit"]), $Summary["$broker bytes this build"], $Summary["$broker bytes $BaselineCommit"]
