@@ -9,7 +9,8 @@
     The brokers and the TIE simulator run in their own process (bench/TieDxl.Bench serve), so the pwsh figures
     (throughput, latency, peak working set) are the client's alone.
 
-    Environment knobs (for a quick run): TIEDXL_BENCH_QUICK=1 shrinks the counts tenfold.
+    Environment knobs: TIEDXL_BENCH_QUICK=1 shrinks the counts tenfold; TIEDXL_BENCH_ONLY=bytes runs only the bytes
+    per lookup and the side-by-side lookups against 0.2.0 (a few minutes); TIEDXL_BENCH_SKIP_BASELINE=1 leaves those out.
 #>
 Set-StrictMode -Version Latest
 $ErrorActionPreference = 'Stop'
@@ -40,8 +41,8 @@ Write-Step 'Building the benchmark program (Release)'
 if ($LASTEXITCODE -ne 0) { throw 'building bench/TieDxl.Bench failed' }
 $BenchDll = Join-Path $PSScriptRoot 'TieDxl.Bench/bin/Release/net10.0/TieDxl.Bench.dll'
 
-function Invoke-BenchProgram([string[]] $Arguments) {
-    $lines = & dotnet $BenchDll @Arguments
+function Invoke-BenchProgram([string[]] $Arguments, [string] $Dll = $BenchDll) {
+    $lines = & dotnet $Dll @Arguments
     if ($LASTEXITCODE -ne 0) { throw "TieDxl.Bench $Arguments failed ($LASTEXITCODE)" }
     foreach ($line in $lines) {
         if ($line -like 'RESULT *') {
@@ -126,6 +127,97 @@ function Get-PassNote($Result) {
 }
 
 $Summary = [ordered]@{}
+
+# ---------------------------------------------------------------------------------------------------------------
+# The 0.2.0 release, built beside this checkout (its sources from git, this bench program on top, so both sides
+# run the same harness): the baseline of the bytes and lookups side by side below. Kept between runs in the temp
+# folder, keyed by the commit.
+$BaselineCommit = '7d1ab15'
+function Initialize-Baseline {
+    $folder = Join-Path ([System.IO.Path]::GetTempPath()) "tiedxl-bench-baseline-$BaselineCommit"
+    $dll = Join-Path $folder 'bench/TieDxl.Bench/bin/Release/net10.0/TieDxl.Bench.dll'
+    $module = Join-Path $folder 'out/TieDxl/TieDxl.psd1'
+    if (-not ((Test-Path $dll) -and (Test-Path $module))) {
+        Remove-Item -Recurse -Force $folder -ErrorAction Ignore
+        $null = New-Item -ItemType Directory -Force -Path $folder
+        & git -C $Root archive --format=tar $BaselineCommit | & tar -x -C $folder
+        if ($LASTEXITCODE -ne 0) { throw "git archive $BaselineCommit failed (a shallow clone?)" }
+        Copy-Item -Recurse -Force (Join-Path $PSScriptRoot 'TieDxl.Bench/*.cs') (Join-Path $folder 'bench/TieDxl.Bench/')
+        & dotnet build (Join-Path $folder 'bench/TieDxl.Bench/TieDxl.Bench.csproj') -c Release --nologo -v:quiet | Out-Host
+        if ($LASTEXITCODE -ne 0) { throw "building the $BaselineCommit bench program failed" }
+        & $Pwsh -NoProfile -NonInteractive -File (Join-Path $folder 'build.ps1') -Task Build | Out-Host
+        if ($LASTEXITCODE -ne 0) { throw "building the $BaselineCommit module failed" }
+    }
+    [pscustomobject]@{ Label = $BaselineCommit; Dll = $dll; Module = $module }
+}
+
+# Bytes allocated in pwsh per Get-TieFileReputation lookup: distinct random MD5s, a warm process, the broker and the
+# TIE simulator in the server process; GC.GetTotalAllocatedBytes(precise) over the pipeline, median of three runs.
+$CmdletBytesScript = @'
+$rng = [System.Random]::new()
+function New-Md5s([int] $n) { $b = [byte[]]::new(16); $h = [string[]]::new($n); for ($i = 0; $i -lt $n; $i++) { $rng.NextBytes($b); $h[$i] = [Convert]::ToHexString($b).ToLowerInvariant() }; ,$h }
+foreach ($w in 1..2) { $null = (New-Md5s __COUNT__) | Get-TieFileReputation | Measure-Object }
+$runs = foreach ($r in 1..3) {
+    $h = New-Md5s __COUNT__
+    [GC]::Collect()
+    $before = [GC]::GetTotalAllocatedBytes($true)
+    $n = ($h | Get-TieFileReputation | Measure-Object).Count
+    ([GC]::GetTotalAllocatedBytes($true) - $before) / $n
+}
+[pscustomobject]@{ Runs = @($runs | Sort-Object | ForEach-Object { [math]::Round($_) }) } | ConvertTo-Json -Compress
+'@
+
+function Measure-Bytes($Side, [string] $Broker, [string] $Config, [int] $Count) {
+    $before = $Rows.Count
+    Invoke-BenchProgram @('bytes', '--config', $Config, '--broker', $Broker, '--count', "$Count", '--runs', '3') $Side.Dll
+    $Rows[$before].Case = "TieClient ($($Side.Label)), bytes allocated per lookup"
+    $Summary["$Broker bytes $($Side.Label)"] = $Rows[$before].PerSecond
+    $saved = $script:Module
+    $script:Module = $Side.Module
+    try { $runs = @((Invoke-Pwsh $CmdletBytesScript.Replace('__COUNT__', "$Count") $Config).Runs) }
+    finally { $script:Module = $saved }
+    Add-Row 'bytes' $Broker "Get-TieFileReputation ($($Side.Label)), bytes allocated per lookup" $Count 0 ([int]$runs[1]) $null $null $null "B/lookup in pwsh, median of 3 runs ($($runs -join ', '))"
+    $Summary["$Broker cmdlet bytes $($Side.Label)"] = [int]$runs[1]
+}
+
+# TieClient lookups/s, 64 in flight: the builds alternate against the same server, five rounds; the median of each.
+function Measure-LookupsSideBySide($Sides, [string] $Broker, [string] $Config, [int] $Count) {
+    $rates = @{}
+    foreach ($side in $Sides) { $rates[$side.Label] = [System.Collections.Generic.List[double]]::new() }
+    foreach ($round in 1..($Quick ? 1 : 5)) {
+        foreach ($side in $Sides) {
+            $line = & dotnet $side.Dll lookups --config $Config --broker $Broker --inflight 64 --count $Count | Where-Object { $_ -like 'RESULT *' } | Select-Object -Last 1
+            if ($LASTEXITCODE -ne 0 -or -not $line) { throw "TieDxl.Bench lookups ($($side.Label)) failed" }
+            $rates[$side.Label].Add(($line.Substring(7) | ConvertFrom-Json).PerSecond)
+        }
+    }
+    foreach ($side in $Sides) {
+        $sorted = @($rates[$side.Label] | Sort-Object)
+        $median = [int]$sorted[[math]::Floor($sorted.Count / 2)]
+        Add-Row 'side by side' $Broker "TieClient lookups, 64 in flight ($($side.Label))" $Count $null $median $null $null $null "median of $($sorted.Count) alternating runs ($($sorted -join ', ')/s)"
+        $Summary["$Broker lookups $($side.Label)"] = $median
+    }
+}
+
+if ($env:TIEDXL_BENCH_SKIP_BASELINE -ne '1') {
+    Write-Step "0. Bytes per lookup and TieClient lookups/s, this build against $BaselineCommit (0.2.0), side by side"
+    $sides = @([pscustomobject]@{ Label = 'this build'; Dll = $BenchDll; Module = $Module })
+    try { $sides += Initialize-Baseline }
+    catch { Write-Warning "The $BaselineCommit build is not available ($_): this build is measured alone." }
+    foreach ($broker in $Brokers) {
+        $server = Start-Server $broker
+        try {
+            foreach ($side in $sides) { Measure-Bytes $side $broker $server.Config ([int](20000 / $Scale)) }
+            Measure-LookupsSideBySide $sides $broker $server.Config ([int](20000 / $Scale))
+        }
+        finally { Stop-Server $server }
+    }
+}
+if ($env:TIEDXL_BENCH_ONLY -eq 'bytes') {
+    # A few minutes instead of the whole suite: this section's rows only.
+    $Rows | Format-Table Scenario, Broker, Case, Count, PerSecond, Note -AutoSize | Out-String -Width 220 | Write-Host
+    return
+}
 
 # ---------------------------------------------------------------------------------------------------------------
 Write-Step '1. Ceiling: echo service on our DXL client, 1/16/64/256 requests in flight'
@@ -285,6 +377,16 @@ $targets = foreach ($broker in $Brokers) {
         Met = ($Summary["$broker peak 100000"] / $Summary["$broker peak 10000"]) -le 1.3 }
     [pscustomobject]@{ Target = "files: one-read triple hash >= 1.5 x three Get-FileHash passes ($broker)"
         Measured = '{0:N2} x' -f $Summary["$broker files ratio"]; Met = $Summary["$broker files ratio"] -ge 1.5 }
+}
+foreach ($broker in 'fabric', 'mosquitto') {
+    if (-not $Summary.Contains("$broker lookups $BaselineCommit")) { continue }
+    $targets += [pscustomobject]@{ Target = "Get-TieFileReputation bytes per lookup <= half of $BaselineCommit ($broker)"
+        Measured = '{0:N0} vs {1:N0} B ({2:P0}); TieClient {3:N0} vs {4:N0} B' -f $Summary["$broker cmdlet bytes this build"], $Summary["$broker cmdlet bytes $BaselineCommit"],
+            ($Summary["$broker cmdlet bytes this build"] / $Summary["$broker cmdlet bytes $BaselineCommit"]), $Summary["$broker bytes this build"], $Summary["$broker bytes $BaselineCommit"]
+        Met = $Summary["$broker cmdlet bytes this build"] -le $Summary["$broker cmdlet bytes $BaselineCommit"] / 2 }
+    $targets += [pscustomobject]@{ Target = "TieClient lookups/s at least as fast as $BaselineCommit, side by side ($broker)"
+        Measured = '{0:N0} vs {1:N0}/s ({2:P0})' -f $Summary["$broker lookups this build"], $Summary["$broker lookups $BaselineCommit"], ($Summary["$broker lookups this build"] / $Summary["$broker lookups $BaselineCommit"])
+        Met = $Summary["$broker lookups this build"] -ge $Summary["$broker lookups $BaselineCommit"] }
 }
 $targets += [pscustomobject]@{ Target = 'sequential p50 <= 0.5 ms over mosquitto with TLS (ThrottleLimit 1)'
     Measured = '{0:N3} ms' -f $Summary['mosquitto p50 1']; Met = $Summary['mosquitto p50 1'] -le 0.5 }

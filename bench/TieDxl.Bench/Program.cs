@@ -13,6 +13,7 @@ using TieDxl.Tests.Infrastructure;
 //        TieDxl.Bench codec
 //        TieDxl.Bench fuzz [--cases 2000000]
 //        TieDxl.Bench ceiling-remote --config <path> --broker <name> [--inflight 64,256] [--seconds 3] [--repeat 1]
+//        TieDxl.Bench bytes --config <path> --broker <name> [--count 20000] [--runs 3] [--profile]
 //        TieDxl.Bench serve [--broker fabric|mosquitto] [--delay-ms 0]   (a TIE simulator and the echo service for pwsh
 //                                                                          scenarios and ceiling-remote;
 //                                                                          prints "CONFIG <path>", runs until stdin closes)
@@ -79,6 +80,16 @@ switch (command)
         var config = Option("config", "");
         foreach (var n in Option("inflight", "1,64").Split(',').Select(int.Parse))
             Console.WriteLine("RESULT " + (await TieLookupBenchmark.RunAsync(Option("broker", "?"), config, n, int.Parse(Option("count", "20000")))).ToJson());
+        break;
+    }
+    case "bytes":
+    {
+        // Bytes per TieClient lookup against a running `serve`; --profile adds the allocation ticks by type.
+        using var profile = args.Contains("--profile") ? new AllocationProfile() : null;
+        var result = await TieLookupBenchmark.MeasureBytesAsync(Option("broker", "?"), Option("config", ""), int.Parse(Option("count", "20000")), int.Parse(Option("runs", "3")), profile);
+        Console.WriteLine("RESULT " + result.ToJson());
+        if (profile is not null)
+            foreach (var line in profile.Report()) Console.WriteLine(line);
         break;
     }
     case "serve":

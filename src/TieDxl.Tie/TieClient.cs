@@ -78,7 +78,7 @@ public sealed partial class TieClient
         RequireHashes(hashes);
         var payload = TiePayloads.FileReputationRequest(hashes);
         var response = await RequestAsync(TieTopics.FileReputation, payload, timeout, cancellationToken).ConfigureAwait(false);
-        return Parse(TieTopics.FileReputation, response, p => TiePayloads.ParseFileReputation(p, hashes));
+        return Parse(TieTopics.FileReputation, response, hashes, static (p, asked) => TiePayloads.ParseFileReputation(p, asked));
     }
 
     /// <summary>Sets the Enterprise reputation (provider 3) of a file. Needs the "TIE Server Set Enterprise Reputation" authorisation.</summary>
@@ -215,7 +215,7 @@ public sealed partial class TieClient
                 T parsed;
                 try
                 {
-                    parsed = parse(evt.Payload, string.IsNullOrEmpty(evt.DestinationTopic) ? topic : evt.DestinationTopic);
+                    parsed = parse(evt.PayloadMemory, string.IsNullOrEmpty(evt.DestinationTopic) ? topic : evt.DestinationTopic);
                     parsed.RawJson = evt.PayloadText;
                 }
                 catch (Exception ex) when (ex is JsonException or FormatException)
@@ -293,11 +293,15 @@ public sealed partial class TieClient
     public static bool IsNotFoundMessage(string? message) =>
         message is not null && message.Contains("could not find reputation", StringComparison.OrdinalIgnoreCase);
 
-    private static T Parse<T>(string topic, DxlResponse response, Func<ReadOnlyMemory<byte>, T> parse)
+    private static T Parse<T>(string topic, DxlResponse response, Func<ReadOnlyMemory<byte>, T> parse) =>
+        Parse(topic, response, parse, static (p, read) => read(p));
+
+    // The state travels beside a static parser, so that a lookup makes no closure to carry what it asked.
+    private static T Parse<TState, T>(string topic, DxlResponse response, TState state, Func<ReadOnlyMemory<byte>, TState, T> parse)
     {
         try
         {
-            return parse(response.Payload);
+            return parse(response.PayloadMemory, state);
         }
         catch (Exception ex) when (ex is JsonException or FormatException)
         {

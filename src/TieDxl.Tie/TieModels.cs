@@ -6,28 +6,40 @@ public sealed class TieReputation
     private static readonly IReadOnlyList<TieAttribute> NoAttributes = Array.Empty<TieAttribute>();
     private static readonly IReadOnlyDictionary<string, string> NoRaw = new Dictionary<string, string>();
 
+    private IReadOnlyList<TieAttribute>? _attributes;
+    private IReadOnlyDictionary<string, string>? _rawAttributes;
+
+    // The attributes object as it came in a reply, read into RawAttributes on first use (empty when none came).
+    private ReadOnlyMemory<byte> _attributesJson;
+
     public TieReputation(int providerId, int trustLevel, long? createDate, bool isCertificate,
         IReadOnlyDictionary<string, string>? attributes = null, long? detectTime = null, TieOverriddenFiles? overridden = null)
+        : this(providerId, trustLevel, createDate, isCertificate, detectTime, overridden)
+    {
+        _rawAttributes = attributes ?? NoRaw;
+    }
+
+    private TieReputation(int providerId, int trustLevel, long? createDate, bool isCertificate, long? detectTime, TieOverriddenFiles? overridden)
     {
         ProviderId = providerId;
         TrustLevelValue = trustLevel;
         CreateDateEpoch = createDate;
         IsCertificate = isCertificate;
-        RawAttributes = attributes ?? NoRaw;
         DetectTimeEpoch = detectTime;
         Overridden = overridden;
-        if (RawAttributes.Count == 0)
-        {
-            Attributes = NoAttributes;
-        }
-        else
-        {
-            var cls = TieAttributeNames.ClassOf(providerId, isCertificate);
-            var list = new TieAttribute[RawAttributes.Count];
-            var i = 0;
-            foreach (var kv in RawAttributes) list[i++] = new TieAttribute(kv.Key, kv.Value, cls);
-            Attributes = list;
-        }
+    }
+
+    /// <summary>
+    /// A reputation read from a reply whose <c>attributes</c> object (already checked to be one) stays as JSON until
+    /// read: most lookups are judged by their trust levels alone.
+    /// </summary>
+    internal static TieReputation FromReply(int providerId, int trustLevel, long? createDate, bool isCertificate,
+        ReadOnlyMemory<byte> attributesJson, long? detectTime, TieOverriddenFiles? overridden)
+    {
+        var reputation = new TieReputation(providerId, trustLevel, createDate, isCertificate, detectTime, overridden);
+        if (attributesJson.IsEmpty) reputation._rawAttributes = NoRaw;
+        else reputation._attributesJson = attributesJson;
+        return reputation;
     }
 
     public int ProviderId { get; }
@@ -55,10 +67,39 @@ public sealed class TieReputation
     public bool IsCertificate { get; }
 
     /// <summary>Decoded attributes with readable names, in wire order.</summary>
-    public IReadOnlyList<TieAttribute> Attributes { get; }
+    /// <remarks>Made on first read: most lookups are judged by their trust levels and never read an attribute.</remarks>
+    public IReadOnlyList<TieAttribute> Attributes
+    {
+        get
+        {
+            if (Volatile.Read(ref _attributes) is { } made) return made;
+            var list = NameAttributes();
+            // Two threads reading at once name the same attributes; the first list published is kept.
+            return Interlocked.CompareExchange(ref _attributes, list, null) ?? list;
+        }
+    }
+
+    private IReadOnlyList<TieAttribute> NameAttributes()
+    {
+        if (RawAttributes.Count == 0) return NoAttributes;
+        var cls = TieAttributeNames.ClassOf(ProviderId, IsCertificate);
+        var list = new TieAttribute[RawAttributes.Count];
+        var i = 0;
+        foreach (var kv in RawAttributes) list[i++] = new TieAttribute(kv.Key, kv.Value, cls);
+        return list;
+    }
 
     /// <summary>The attributes as sent: id → string value.</summary>
-    public IReadOnlyDictionary<string, string> RawAttributes { get; }
+    public IReadOnlyDictionary<string, string> RawAttributes
+    {
+        get
+        {
+            if (Volatile.Read(ref _rawAttributes) is { } read) return read;
+            var attributes = TiePayloads.ReadAttributes(_attributesJson);
+            // Two threads reading at once read the same JSON; the first table published is kept.
+            return Interlocked.CompareExchange(ref _rawAttributes, attributes, null) ?? attributes;
+        }
+    }
 
     /// <summary>Certificates: files signed by it that carry an Enterprise override, when given inside the reputation.</summary>
     public TieOverriddenFiles? Overridden { get; }

@@ -156,15 +156,39 @@ public static class TiePayloads
         w.WriteEndArray();
     }
 
-    /// <summary>Runs a writer callback into a fresh byte array.</summary>
+    /// <summary>A JSON writer and its buffer, reused by one thread at a time.</summary>
+    private sealed class PooledJsonWriter
+    {
+        public readonly ArrayBufferWriter<byte> Buffer = new(512);
+        public readonly Utf8JsonWriter Writer;
+
+        public PooledJsonWriter() => Writer = new Utf8JsonWriter(Buffer, WriterOptions);
+    }
+
+    // One writer per thread: every request payload would otherwise make a writer and a growing buffer of its own.
+    [ThreadStatic] private static PooledJsonWriter? t_writer;
+
+    // A buffer that grew past this for one large payload is dropped rather than kept for the thread's lifetime.
+    private const int MaxRetainedBuffer = 64 * 1024;
+
+    /// <summary>Runs a writer callback into a fresh byte array of the written length.</summary>
     public static byte[] Write<TState, TArg>(TState state, TArg arg, Action<Utf8JsonWriter, TState, TArg> body)
     {
-        var buffer = new ArrayBufferWriter<byte>(256);
-        using (var w = new Utf8JsonWriter(buffer, WriterOptions))
+        // Taken out while in use, so that a callback that writes another payload gets a writer of its own.
+        var pooled = t_writer ?? new PooledJsonWriter();
+        t_writer = null;
+        try
         {
-            body(w, state, arg);
+            body(pooled.Writer, state, arg);
+            pooled.Writer.Flush();
+            return pooled.Buffer.WrittenSpan.ToArray();
         }
-        return buffer.WrittenSpan.ToArray();
+        finally
+        {
+            pooled.Buffer.ResetWrittenCount();
+            pooled.Writer.Reset(pooled.Buffer);
+            if (pooled.Buffer.Capacity <= MaxRetainedBuffer) t_writer = pooled;
+        }
     }
 
     // ================================================================ parsing helpers
@@ -195,28 +219,42 @@ public static class TiePayloads
         return root;
     }
 
-    private static string Kind(JsonElement e) => e.ValueKind.ToString().ToLowerInvariant();
+    internal static string Kind(JsonElement e) => e.ValueKind.ToString().ToLowerInvariant();
 
     /// <summary>Reads an integer that may be sent as a number or a numeric string.</summary>
-    public static bool TryGetInt64(JsonElement e, out long value)
+    public static bool TryGetInt64(JsonElement e, out long value) => e.ValueKind switch
     {
-        switch (e.ValueKind)
+        // A real is parsed only when the number is not a whole one.
+        JsonValueKind.Number => e.TryGetInt64(out var i)
+            ? TryInteger(JsonValueKind.Number, i, null, null, out value)
+            : TryInteger(JsonValueKind.Number, null, e.TryGetDouble(out var d) ? d : null, null, out value),
+        JsonValueKind.String => TryInteger(JsonValueKind.String, null, null, e.GetString(), out value),
+        var kind => TryInteger(kind, null, null, null, out value),
+    };
+
+    /// <summary>
+    /// The one rule for an integer TIE may send as a number (a whole one, or a real within range, truncated), a
+    /// numeric string or a boolean (1 or 0); the readers pass what their value holds.
+    /// </summary>
+    internal static bool TryInteger(JsonValueKind kind, long? whole, double? real, string? text, out long value)
+    {
+        value = 0;
+        switch (kind)
         {
-            case JsonValueKind.Number:
-                if (e.TryGetInt64(out value)) return true;
-                if (e.TryGetDouble(out var d) && d >= long.MinValue && d <= long.MaxValue) { value = (long)d; return true; }
-                break;
+            case JsonValueKind.Number when whole is { } w:
+                value = w;
+                return true;
+            case JsonValueKind.Number when real is { } r && r >= long.MinValue && r <= long.MaxValue:
+                value = (long)r;
+                return true;
             case JsonValueKind.String:
-                return long.TryParse(e.GetString(), NumberStyles.Integer, CultureInfo.InvariantCulture, out value);
+                return long.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out value);
             case JsonValueKind.True:
                 value = 1;
                 return true;
-            case JsonValueKind.False:
-                value = 0;
-                return true;
+            default:
+                return kind == JsonValueKind.False;
         }
-        value = 0;
-        return false;
     }
 
     private static long? OptionalInt64(JsonElement obj, string name, string where)
@@ -347,14 +385,28 @@ public static class TiePayloads
         if (e.TryGetProperty("attributes", out var ae) && ae.ValueKind != JsonValueKind.Null)
         {
             if (ae.ValueKind != JsonValueKind.Object) throw new TiePayloadException($"{where}.attributes is a JSON {Kind(ae)}, not an object.");
-            attrs = new Dictionary<string, string>(StringComparer.Ordinal);
-            foreach (var p in ae.EnumerateObject())
-                attrs[p.Name] = p.Value.ValueKind == JsonValueKind.String ? p.Value.GetString()! : p.Value.GetRawText();
+            attrs = ReadAttributes(ae);
         }
         TieOverriddenFiles? overridden = null;
         if (e.TryGetProperty("overridden", out var oe) && oe.ValueKind == JsonValueKind.Object)
             overridden = ReadOverridden(oe);
         return new TieReputation(provider, trust, create, certificate, attrs, detect, overridden);
+    }
+
+    /// <summary>An <c>attributes</c> object: id → the string value, or the JSON text of any other value; a later duplicate wins.</summary>
+    private static Dictionary<string, string> ReadAttributes(JsonElement attributes)
+    {
+        var read = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var p in attributes.EnumerateObject())
+            read[p.Name] = p.Value.ValueKind == JsonValueKind.String ? p.Value.GetString()! : p.Value.GetRawText();
+        return read;
+    }
+
+    /// <summary>An <c>attributes</c> object kept as JSON by <see cref="TieReputation.FromReply"/>, read when first asked for.</summary>
+    internal static IReadOnlyDictionary<string, string> ReadAttributes(ReadOnlyMemory<byte> attributesJson)
+    {
+        using var doc = JsonDocument.Parse(attributesJson);
+        return ReadAttributes(doc.RootElement);
     }
 
     /// <summary>Reads a <c>reputations</c> array: one entry per provider, a later duplicate replacing the earlier one in place.</summary>
@@ -381,7 +433,7 @@ public static class TiePayloads
         return list;
     }
 
-    private static TieOverriddenFiles ReadOverridden(JsonElement e)
+    internal static TieOverriddenFiles ReadOverridden(JsonElement e)
     {
         var truncated = OptionalBool(e, "truncated") ?? false;
         var files = new List<TieHashes>();
@@ -410,13 +462,8 @@ public static class TiePayloads
     // ================================================================ responses
 
     /// <summary>Parses a file reputation reply. Missing <c>reputations</c> = none.</summary>
-    public static FileReputationResult ParseFileReputation(ReadOnlyMemory<byte> payload, TieHashes asked)
-    {
-        using var doc = Parse(payload);
-        var root = RequireObject(doc.RootElement, "the reply");
-        var reps = root.TryGetProperty("reputations", out var re) ? ReadReputations(re, false) : Array.Empty<TieReputation>();
-        return new FileReputationResult(asked, reps, ReadProps(root));
-    }
+    public static FileReputationResult ParseFileReputation(ReadOnlyMemory<byte> payload, TieHashes asked) =>
+        TieFileReplyReader.Read(payload, asked);
 
     /// <summary>Parses a certificate reputation reply, merging both placements of <c>overridden</c>.</summary>
     public static CertificateReputationResult ParseCertificateReputation(ReadOnlyMemory<byte> payload, string sha1Hex, string? publicKeySha1Hex)

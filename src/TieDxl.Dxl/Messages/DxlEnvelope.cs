@@ -57,10 +57,10 @@ public static class DxlEnvelope
         w.Write(message.MessageId);
         w.Write(message.SourceClientId);
         w.Write(message.SourceBrokerId);
-        WriteList(ref w, message.BrokerIds);
-        WriteList(ref w, message.ClientIds);
+        WriteList(ref w, message.BrokerIdsOrNull);
+        WriteList(ref w, message.ClientIdsOrNull);
         // Write(ReadOnlySpan<byte>) emits a str header under OldSpec, never bin.
-        w.Write((message.Payload ?? Array.Empty<byte>()).AsSpan());
+        w.Write(message.PayloadMemory.Span);
 
         switch (message)
         {
@@ -82,7 +82,7 @@ public static class DxlEnvelope
 
         if (v >= 1)
         {
-            var other = message.OtherFields;
+            var other = message.OtherFieldsOrNull;
             int n = other?.Count ?? 0;
             w.WriteArrayHeader(checked(n * 2));
             for (int i = 0; i < n; i++)
@@ -95,7 +95,7 @@ public static class DxlEnvelope
         if (v >= 2)
         {
             w.Write(message.SourceTenantGuid);
-            WriteList(ref w, message.DestinationTenantGuids);
+            WriteList(ref w, message.DestinationTenantGuidsOrNull);
         }
         if (v >= 3)
         {
@@ -123,11 +123,23 @@ public static class DxlEnvelope
         Decode(new ReadOnlySequence<byte>(bytes), destinationTopic);
 
     /// <summary>Decodes envelope bytes held in a sequence (e.g. an MQTTnet payload). Same rules as the memory overload.</summary>
-    public static DxlMessage Decode(in ReadOnlySequence<byte> bytes, string destinationTopic = "")
+    public static DxlMessage Decode(in ReadOnlySequence<byte> bytes, string destinationTopic = "") =>
+        DecodeOrThrow(bytes, destinationTopic, sharePayload: false);
+
+    /// <summary>
+    /// Decodes as <see cref="Decode(ReadOnlyMemory{byte}, string)"/>, except that the message's payload refers to its
+    /// part of <paramref name="bytes"/> instead of a copy: for a caller that hands over a buffer nobody writes again
+    /// (a received packet's own array). Reading <see cref="DxlMessage.Payload"/> makes the copy then;
+    /// <see cref="DxlMessage.PayloadMemory"/> never does.
+    /// </summary>
+    public static DxlMessage DecodeSharing(ReadOnlyMemory<byte> bytes, string destinationTopic = "") =>
+        DecodeOrThrow(new ReadOnlySequence<byte>(bytes), destinationTopic, sharePayload: true);
+
+    private static DxlMessage DecodeOrThrow(in ReadOnlySequence<byte> bytes, string? destinationTopic, bool sharePayload)
     {
         try
         {
-            return DecodeCore(bytes, destinationTopic ?? "");
+            return DecodeCore(bytes, destinationTopic ?? "", sharePayload);
         }
         catch (DxlEnvelopeException)
         {
@@ -146,7 +158,7 @@ public static class DxlEnvelope
     {
         try
         {
-            message = DecodeCore(bytes, destinationTopic ?? "");
+            message = DecodeCore(bytes, destinationTopic ?? "", sharePayload: false);
             return true;
         }
         catch (Exception)
@@ -156,7 +168,7 @@ public static class DxlEnvelope
         }
     }
 
-    private static DxlMessage DecodeCore(in ReadOnlySequence<byte> bytes, string topic)
+    private static DxlMessage DecodeCore(in ReadOnlySequence<byte> bytes, string topic, bool sharePayload)
     {
         var r = new MessagePackReader(bytes);
         long total = bytes.Length;
@@ -176,38 +188,40 @@ public static class DxlEnvelope
         m.Version = (int)version;
         m.DestinationTopic = topic;
         m.MessageId = ReadStr(ref r, "message_id");
-        m.SourceClientId = ReadStr(ref r, "source_client_id");
-        m.SourceBrokerId = ReadStr(ref r, "source_broker_id");
-        // Fill the fresh lists the message was constructed with rather than allocating new ones.
-        ReadStrList(ref r, total, "broker_ids", m.BrokerIds);
-        ReadStrList(ref r, total, "client_ids", m.ClientIds);
-        m.Payload = ReadBytes(ref r, "payload");
+        m.SourceClientId = ReadRepeatedStr(ref r, "source_client_id");
+        m.SourceBrokerId = ReadRepeatedStr(ref r, "source_broker_id");
+        // An empty list on the wire leaves the message's list unmade (it is made empty on first read).
+        if (ReadStrList(ref r, total, "broker_ids") is { } brokerIds) m.BrokerIds = brokerIds;
+        if (ReadStrList(ref r, total, "client_ids") is { } clientIds) m.ClientIds = clientIds;
+        var payload = ReadPayload(ref r);
+        if (sharePayload && payload.IsSingleSegment) m.SharePayload(payload.First);
+        else m.Payload = payload.IsEmpty ? Array.Empty<byte>() : payload.ToArray();
 
         switch (m)
         {
             case DxlRequest req:
-                req.ReplyToTopic = ReadStr(ref r, "reply_to_topic");
-                req.ServiceId = ReadStr(ref r, "service_id");
+                req.ReplyToTopic = ReadRepeatedStr(ref r, "reply_to_topic");
+                req.ServiceId = ReadRepeatedStr(ref r, "service_id");
                 break;
             case DxlErrorResponse err:
                 err.RequestMessageId = ReadStr(ref r, "request_message_id");
-                err.ServiceId = ReadStr(ref r, "service_id");
+                err.ServiceId = ReadRepeatedStr(ref r, "service_id");
                 err.ErrorCode = ReadInteger(ref r, "error_code");
-                err.ErrorMessage = ReadStr(ref r, "error_message");
+                err.ErrorMessage = ReadRepeatedStr(ref r, "error_message");
                 break;
             case DxlResponse resp:
                 resp.RequestMessageId = ReadStr(ref r, "request_message_id");
-                resp.ServiceId = ReadStr(ref r, "service_id");
+                resp.ServiceId = ReadRepeatedStr(ref r, "service_id");
                 break;
         }
 
-        if (version >= 1) ReadPairs(ref r, total, m.OtherFields);
+        if (version >= 1 && ReadPairs(ref r, total) is { } otherFields) m.OtherFields = otherFields;
         if (version >= 2)
         {
-            m.SourceTenantGuid = ReadStr(ref r, "source_tenant_guid");
-            ReadStrList(ref r, total, "destination_tenant_guids", m.DestinationTenantGuids);
+            m.SourceTenantGuid = ReadRepeatedStr(ref r, "source_tenant_guid");
+            if (ReadStrList(ref r, total, "destination_tenant_guids") is { } tenants) m.DestinationTenantGuids = tenants;
         }
-        if (version >= 3) m.SourceClientInstanceId = ReadStr(ref r, "source_client_instance_id");
+        if (version >= 3) m.SourceClientInstanceId = ReadRepeatedStr(ref r, "source_client_instance_id");
         if (version >= 4 && m is DxlRequest r4)
         {
             // Experimental flag: a higher-version sender may omit it, so absence is not an error.
@@ -246,7 +260,16 @@ public static class DxlEnvelope
     private static bool IsBin(byte code) =>
         code == MessagePackCode.Bin8 || code == MessagePackCode.Bin16 || code == MessagePackCode.Bin32;
 
-    private static string? ReadStr(ref MessagePackReader r, string field)
+    /// <summary>
+    /// A string field whose values repeat from message to message (the ids of the few peers, brokers and services a
+    /// client talks to, reply topics, tenants): decoded once, then the same string again. Message ids are unique and
+    /// go through <see cref="ReadStr"/>.
+    /// </summary>
+    private static string? ReadRepeatedStr(ref MessagePackReader r, string field) => ReadStr(ref r, field, RepeatedStrings);
+
+    private static readonly Utf8StringCache RepeatedStrings = new();
+
+    private static string? ReadStr(ref MessagePackReader r, string field, Utf8StringCache? cache = null)
     {
         EnsureMore(ref r, field);
         byte code = r.NextCode;
@@ -258,7 +281,7 @@ public static class DxlEnvelope
         if (IsStr(code))
         {
             // The reader checks the declared length against the remaining bytes before slicing.
-            if (r.TryReadStringSpan(out var span)) return Utf8.GetString(span);
+            if (r.TryReadStringSpan(out var span)) return cache is null ? Utf8.GetString(span) : cache.GetString(span, Utf8);
             var seq = r.ReadStringSequence();
             return seq is { } s ? Utf8.GetString(s) : null;
         }
@@ -270,21 +293,21 @@ public static class DxlEnvelope
         throw Bad($"{field} is not a string (0x{code:x2})");
     }
 
-    private static byte[] ReadBytes(ref MessagePackReader r, string field)
+    /// <summary>The payload item (str, bin or nil) as a slice of the envelope.</summary>
+    private static ReadOnlySequence<byte> ReadPayload(ref MessagePackReader r)
     {
-        EnsureMore(ref r, field);
+        EnsureMore(ref r, "payload");
         byte code = r.NextCode;
-        ReadOnlySequence<byte>? seq;
         if (code == MessagePackCode.Nil)
         {
             r.ReadNil();
-            return Array.Empty<byte>();
+            return ReadOnlySequence<byte>.Empty;
         }
+        ReadOnlySequence<byte>? seq;
         if (IsStr(code)) seq = r.ReadStringSequence();
         else if (IsBin(code)) seq = r.ReadBytes();
-        else throw Bad($"{field} is not a string (0x{code:x2})");
-        if (seq is not { } s || s.Length == 0) return Array.Empty<byte>();
-        return s.ToArray();
+        else throw Bad($"payload is not a string (0x{code:x2})");
+        return seq ?? ReadOnlySequence<byte>.Empty;
     }
 
     private static int ReadArrayCount(ref MessagePackReader r, long total, string field)
@@ -300,29 +323,33 @@ public static class DxlEnvelope
         return count;
     }
 
-    private static void ReadStrList(ref MessagePackReader r, long total, string field, IList<string> into)
+    private static List<string>? ReadStrList(ref MessagePackReader r, long total, string field)
     {
         int count = ReadArrayCount(ref r, total, field);
-        if (into is List<string> list) list.EnsureCapacity(count);
+        if (count == 0) return null;
+        var list = new List<string>(count);
         for (int i = 0; i < count; i++)
         {
             // A nil list element has no meaning as an id; keep the position with an empty string.
-            into.Add(ReadStr(ref r, field) ?? "");
+            list.Add(ReadStr(ref r, field, RepeatedStrings) ?? "");
         }
+        return list;
     }
 
-    private static void ReadPairs(ref MessagePackReader r, long total, IList<KeyValuePair<string, string>> list)
+    private static List<KeyValuePair<string, string>>? ReadPairs(ref MessagePackReader r, long total)
     {
         int count = ReadArrayCount(ref r, total, "other_fields");
-        if (list is List<KeyValuePair<string, string>> l) l.EnsureCapacity(count / 2);
+        if (count == 0) return null;
+        var list = new List<KeyValuePair<string, string>>(count / 2);
         for (int i = 0; i + 1 < count; i += 2)
         {
-            var key = ReadStr(ref r, "other_fields key") ?? "";
-            var value = ReadStr(ref r, "other_fields value") ?? "";
+            var key = ReadStr(ref r, "other_fields key", RepeatedStrings) ?? "";
+            var value = ReadStr(ref r, "other_fields value", RepeatedStrings) ?? "";
             list.Add(new KeyValuePair<string, string>(key, value));
         }
         // Odd count: the last key has no value; read it so the following items stay aligned, then drop it
         // (the Python client keeps the pairs too).
         if ((count & 1) == 1) ReadStr(ref r, "other_fields key");
+        return list;
     }
 }

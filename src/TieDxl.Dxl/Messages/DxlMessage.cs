@@ -44,20 +44,69 @@ public abstract class DxlMessage
     private string? _messageId = UnsetId;
     public string? SourceClientId { get; set; } = "";
     public string? SourceBrokerId { get; set; } = "";
-    public IList<string> BrokerIds { get; set; } = new List<string>();
-    public IList<string> ClientIds { get; set; } = new List<string>();
+
+    // The lists are made on first read: most messages carry few or none of them, and the decoder fills only those
+    // present on the wire.
+    private IList<string>? _brokerIds, _clientIds, _destinationTenantGuids;
+    private IList<KeyValuePair<string, string>>? _otherFields;
+
+    // For the codec: the lists as they are, null when never made (written as empty lists).
+    internal IList<string>? BrokerIdsOrNull => _brokerIds;
+    internal IList<string>? ClientIdsOrNull => _clientIds;
+    internal IList<string>? DestinationTenantGuidsOrNull => _destinationTenantGuids;
+    internal IList<KeyValuePair<string, string>>? OtherFieldsOrNull => _otherFields;
+
+    public IList<string> BrokerIds { get => _brokerIds ??= new List<string>(); set => _brokerIds = value; }
+    public IList<string> ClientIds { get => _clientIds ??= new List<string>(); set => _clientIds = value; }
+
+    private byte[]? _payload = Array.Empty<byte>();
+    private ReadOnlyMemory<byte> _payloadMemory;
+    private bool _payloadShared;
 
     /// <summary>Opaque payload bytes (JSON text for TIE). Never decoded by the envelope codec.</summary>
-    public byte[] Payload { get; set; } = Array.Empty<byte>();
+    /// <remarks>
+    /// A message decoded by <see cref="DxlEnvelope.DecodeSharing"/> refers to the received bytes and makes this
+    /// array on first read; <see cref="PayloadMemory"/> reads the same bytes without it.
+    /// </remarks>
+    public byte[] Payload
+    {
+        get
+        {
+            if (Volatile.Read(ref _payloadShared))
+            {
+                // Two threads reading at once each copy the same bytes; either copy will do.
+                _payload = _payloadMemory.ToArray();
+                Volatile.Write(ref _payloadShared, false);
+            }
+            return _payload!;
+        }
+        set
+        {
+            _payload = value;
+            _payloadMemory = value;
+            _payloadShared = false;
+        }
+    }
+
+    /// <summary>The payload bytes, without making an array of them.</summary>
+    public ReadOnlyMemory<byte> PayloadMemory => _payloadMemory;
+
+    /// <summary>Refers to <paramref name="payload"/> (part of a buffer nobody writes again) instead of a copy of it.</summary>
+    internal void SharePayload(ReadOnlyMemory<byte> payload)
+    {
+        _payloadMemory = payload;
+        _payload = null;
+        _payloadShared = true;
+    }
 
     /// <summary>Version 1+: string pairs in wire order. Order is not significant end to end.</summary>
-    public IList<KeyValuePair<string, string>> OtherFields { get; set; } = new List<KeyValuePair<string, string>>();
+    public IList<KeyValuePair<string, string>> OtherFields { get => _otherFields ??= new List<KeyValuePair<string, string>>(); set => _otherFields = value; }
 
     /// <summary>Version 2+.</summary>
     public string? SourceTenantGuid { get; set; } = "";
 
     /// <summary>Version 2+.</summary>
-    public IList<string> DestinationTenantGuids { get; set; } = new List<string>();
+    public IList<string> DestinationTenantGuids { get => _destinationTenantGuids ??= new List<string>(); set => _destinationTenantGuids = value; }
 
     /// <summary>Version 3+; consumers fall back to <see cref="SourceClientId"/> when empty.</summary>
     public string? SourceClientInstanceId { get; set; } = "";
@@ -66,10 +115,17 @@ public abstract class DxlMessage
     public string DestinationTopic { get; set; } = "";
 
     /// <summary>A DXL identifier: "{" + lower-case UUIDv4 + "}".</summary>
-    public static string NewId() => "{" + Guid.NewGuid().ToString("D") + "}";
+    public static string NewId() =>
+        // Formatted straight into the one string (a concatenation would make the GUID's string first).
+        string.Create(38, Guid.NewGuid(), static (chars, guid) =>
+        {
+            chars[0] = '{';
+            guid.TryFormat(chars[1..], out _, "D");
+            chars[37] = '}';
+        });
 
     /// <summary>The payload as UTF-8 text (for logs and JSON).</summary>
-    public string PayloadText => System.Text.Encoding.UTF8.GetString(Payload);
+    public string PayloadText => System.Text.Encoding.UTF8.GetString(PayloadMemory.Span);
 }
 
 /// <summary>A request (type 0): answered on <see cref="ReplyToTopic"/> by one service instance.</summary>

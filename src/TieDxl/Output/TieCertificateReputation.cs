@@ -10,7 +10,7 @@ public sealed class TieCertificateReputation
         Subject = subject;
         Sha1 = result.Sha1;
         PublicKeySha1 = result.PublicKeySha1;
-        Reputations = result.Reputations.Select(r => new TieProviderReputation(r)).ToArray();
+        Reputations = TieProviderReputation.Wrap(result.Reputations);
         MostSevere = result.MostSevere?.TrustLevel ?? TrustLevel.NotSet;
         MostTrusted = result.MostTrusted?.TrustLevel ?? TrustLevel.NotSet;
         Gti = result.Gti?.TrustLevel;

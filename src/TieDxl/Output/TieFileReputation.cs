@@ -7,62 +7,60 @@ namespace TieDxl;
 /// conveniences a script needs (worst and best verdict, whether a provider other than External decided).
 /// Flat properties first so that Export-Csv and ConvertTo-Json read well.
 /// </summary>
+/// <remarks>
+/// The properties are read from the TIE API's result when asked (each a few comparisons over a handful of
+/// providers), and the per-provider objects are made on first read: a pipeline of thousands of lookups then
+/// allocates one small object per answer here, whatever it reads afterwards.
+/// </remarks>
 public sealed class TieFileReputation
 {
+    private IReadOnlyList<TieProviderReputation>? _reputations;
+
     internal TieFileReputation(FileReputationResult result, string? name, string? path)
     {
         Name = name ?? (path is null ? null : System.IO.Path.GetFileName(path));
         Path = path;
-        Md5 = result.Hashes.Md5;
-        Sha1 = result.Hashes.Sha1;
-        Sha256 = result.Hashes.Sha256;
-        Reputations = result.Reputations.Select(r => new TieProviderReputation(r)).ToArray();
-        var severe = result.MostSevere;
-        var trusted = result.MostTrusted;
-        MostSevere = severe?.TrustLevel ?? TrustLevel.NotSet;
-        MostSevereProvider = severe?.ProviderName;
-        MostTrusted = trusted?.TrustLevel ?? TrustLevel.NotSet;
-        MostTrustedProvider = trusted?.ProviderName;
-        HasDefinitiveReputation = result.HasDefinitiveNonExternalReputation;
-        Gti = result.Gti?.TrustLevel;
-        Enterprise = result.Enterprise?.TrustLevel;
-        Atd = result.Atd?.TrustLevel;
-        Mwg = result.Mwg?.TrustLevel;
-        External = result.External?.TrustLevel;
-        ServerTime = result.ServerTime?.UtcDateTime;
-        AtdCandidate = result.Props.AtdCandidate;
         Result = result;
     }
 
     public string? Name { get; }
     public string? Path { get; }
-    public string? Md5 { get; }
-    public string? Sha1 { get; }
-    public string? Sha256 { get; }
+    public string? Md5 => Result.Hashes.Md5;
+    public string? Sha1 => Result.Hashes.Sha1;
+    public string? Sha256 => Result.Hashes.Sha256;
 
     /// <summary>The lowest trust level any provider gave (NotSet when none decided).</summary>
-    public TrustLevel MostSevere { get; }
-    public string? MostSevereProvider { get; }
+    public TrustLevel MostSevere => Result.MostSevere?.TrustLevel ?? TrustLevel.NotSet;
+    public string? MostSevereProvider => Result.MostSevere?.ProviderName;
     /// <summary>The highest trust level any provider gave (NotSet when none decided).</summary>
-    public TrustLevel MostTrusted { get; }
-    public string? MostTrustedProvider { get; }
+    public TrustLevel MostTrusted => Result.MostTrusted?.TrustLevel ?? TrustLevel.NotSet;
+    public string? MostTrustedProvider => Result.MostTrusted?.ProviderName;
 
     /// <summary>
     /// True when a provider other than External gave a verdict other than NotSet and Unknown: the check the
     /// OpenDXL "set external reputation" workflow makes before reporting.
     /// </summary>
-    public bool HasDefinitiveReputation { get; }
+    public bool HasDefinitiveReputation => Result.HasDefinitiveNonExternalReputation;
 
-    public TrustLevel? Gti { get; }
-    public TrustLevel? Enterprise { get; }
-    public TrustLevel? Atd { get; }
-    public TrustLevel? Mwg { get; }
-    public TrustLevel? External { get; }
+    public TrustLevel? Gti => Result.Gti?.TrustLevel;
+    public TrustLevel? Enterprise => Result.Enterprise?.TrustLevel;
+    public TrustLevel? Atd => Result.Atd?.TrustLevel;
+    public TrustLevel? Mwg => Result.Mwg?.TrustLevel;
+    public TrustLevel? External => Result.External?.TrustLevel;
 
-    public IReadOnlyList<TieProviderReputation> Reputations { get; }
-    public DateTime? ServerTime { get; }
+    public IReadOnlyList<TieProviderReputation> Reputations
+    {
+        get
+        {
+            if (Volatile.Read(ref _reputations) is { } made) return made;
+            var wrapped = TieProviderReputation.Wrap(Result.Reputations);
+            // Two threads reading at once wrap the same answers; the first list published is kept.
+            return Interlocked.CompareExchange(ref _reputations, wrapped, null) ?? wrapped;
+        }
+    }
+    public DateTime? ServerTime => Result.ServerTime?.UtcDateTime;
     /// <summary>TIE asks for the sample to be submitted to ATD.</summary>
-    public bool AtdCandidate { get; }
+    public bool AtdCandidate => Result.Props.AtdCandidate;
 
     /// <summary>The hashes as <c>SHA256:...</c> (the strongest one), for messages and ShouldProcess targets.</summary>
     public override string ToString() => TieTargets.Describe(Result.Hashes, Name);

@@ -67,6 +67,42 @@ public class EnvelopeVectorTests
         Assert.Equal(bytes, DxlEnvelope.Encode(decoded));
     }
 
+    [Theory]
+    [MemberData(nameof(VectorFiles))]
+    public void VectorDecodedSharingItsBytesHasTheSameFieldsAndEncodesByteForByte(string file)
+    {
+        using var vector = new SharedVector(file);
+        var (root, bytes, topic) = (vector.Root, vector.Bytes, vector.Topic);
+        var shared = DxlEnvelope.DecodeSharing(bytes, topic);
+        // The payload is a slice of the received bytes, not a copy, until someone asks for the array.
+        if (!shared.PayloadMemory.IsEmpty)
+            Assert.True(System.Runtime.InteropServices.MemoryMarshal.TryGetArray(shared.PayloadMemory, out var segment) && ReferenceEquals(segment.Array, bytes));
+        Assert.Equal(bytes, DxlEnvelope.Encode(shared));
+        AssertFields(shared, root.GetProperty("version").GetInt32(), root.GetProperty("message_type_code").GetInt32(), topic, root.GetProperty("fields"));
+        Assert.Equal(DxlEnvelope.Decode(bytes, topic).Payload, shared.Payload);
+        Assert.Same(shared.Payload, shared.Payload);
+    }
+
+    /// <summary>One vector file: its document, encoded bytes and topic.</summary>
+    private sealed class SharedVector : IDisposable
+    {
+        private readonly JsonDocument _doc;
+
+        public SharedVector(string file)
+        {
+            Assert.False(file.StartsWith(Missing, StringComparison.Ordinal), file);
+            _doc = DxlVectors.Load(file);
+            Bytes = Convert.FromHexString(Root.GetProperty("encoded_hex").GetString()!);
+            Topic = Root.GetProperty("mqtt_topic").GetString() ?? "";
+        }
+
+        public JsonElement Root => _doc.RootElement;
+        public byte[] Bytes { get; }
+        public string Topic { get; }
+
+        public void Dispose() => _doc.Dispose();
+    }
+
     private static void AssertFields(DxlMessage m, int version, int typeCode, string topic, JsonElement f)
     {
         Assert.Equal(version, m.Version);
