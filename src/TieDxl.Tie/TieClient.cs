@@ -73,12 +73,12 @@ public sealed partial class TieClient
     // ================================================================ files
 
     /// <summary>Looks up a file's reputations (sends <c>scanType 3</c>).</summary>
-    public async Task<FileReputationResult> GetFileReputationAsync(TieHashes hashes, TimeSpan? timeout = null, CancellationToken cancellationToken = default)
+    /// <remarks>Bad arguments throw at the call, before a task exists. The hot path of bulk lookups: one state machine per call.</remarks>
+    public Task<FileReputationResult> GetFileReputationAsync(TieHashes hashes, TimeSpan? timeout = null, CancellationToken cancellationToken = default)
     {
         RequireHashes(hashes);
         var payload = TiePayloads.FileReputationRequest(hashes);
-        var response = await RequestAsync(TieTopics.FileReputation, payload, timeout, cancellationToken).ConfigureAwait(false);
-        return Parse(TieTopics.FileReputation, response, hashes, static (p, asked) => TiePayloads.ParseFileReputation(p, asked));
+        return RequestAsync(TieTopics.FileReputation, payload, timeout, hashes, static (p, asked) => TiePayloads.ParseFileReputation(p, asked), cancellationToken);
     }
 
     /// <summary>Sets the Enterprise reputation (provider 3) of a file. Needs the "TIE Server Set Enterprise Reputation" authorisation.</summary>
@@ -88,7 +88,7 @@ public sealed partial class TieClient
         RequireHashes(hashes);
         RequireTrustLevel(trustLevel);
         var payload = TiePayloads.SetFileReputationRequest(hashes, (int)trustLevel, filename, comment);
-        await RequestAsync(TieTopics.FileReputationSet, payload, timeout, cancellationToken).ConfigureAwait(false);
+        await RequestAsync(TieTopics.FileReputationSet, payload, timeout, 0, static (_, _) => 0, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>
@@ -137,8 +137,7 @@ public sealed partial class TieClient
         RequireHashes(hashes);
         RequireQueryLimit(queryLimit);
         var payload = TiePayloads.FileFirstReferencesRequest(hashes, queryLimit);
-        var response = await RequestAsync(TieTopics.FileAgents, payload, timeout, cancellationToken).ConfigureAwait(false);
-        var result = Parse(TieTopics.FileAgents, response, TiePayloads.ParseFirstReferences);
+        var result = await RequestAsync(TieTopics.FileAgents, payload, timeout, 0, static (p, _) => TiePayloads.ParseFirstReferences(p), cancellationToken).ConfigureAwait(false);
         result.Hashes = hashes;
         return result;
     }
@@ -151,9 +150,9 @@ public sealed partial class TieClient
     {
         var (cert, key) = CertHashes(sha1, publicKeySha1);
         var payload = TiePayloads.CertificateReputationRequest(cert, key);
-        var response = await RequestAsync(TieTopics.CertReputation, payload, timeout, cancellationToken).ConfigureAwait(false);
-        return Parse(TieTopics.CertReputation, response,
-            p => TiePayloads.ParseCertificateReputation(p, TieHashes.ToHex(cert), key is null ? null : TieHashes.ToHex(key)));
+        return await RequestAsync(TieTopics.CertReputation, payload, timeout, (cert, key),
+            static (p, asked) => TiePayloads.ParseCertificateReputation(p, TieHashes.ToHex(asked.cert), asked.key is null ? null : TieHashes.ToHex(asked.key)),
+            cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>Sets the Enterprise reputation (provider 4) of a certificate.</summary>
@@ -163,7 +162,7 @@ public sealed partial class TieClient
         var (cert, key) = CertHashes(sha1, publicKeySha1);
         RequireTrustLevel(trustLevel);
         var payload = TiePayloads.SetCertificateReputationRequest(cert, key, (int)trustLevel, comment);
-        await RequestAsync(TieTopics.CertReputationSet, payload, timeout, cancellationToken).ConfigureAwait(false);
+        await RequestAsync(TieTopics.CertReputationSet, payload, timeout, 0, static (_, _) => 0, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>Systems that ran files signed by the certificate, capped at <paramref name="queryLimit"/> (1-5000).</summary>
@@ -173,8 +172,7 @@ public sealed partial class TieClient
         var (cert, key) = CertHashes(sha1, publicKeySha1);
         RequireQueryLimit(queryLimit);
         var payload = TiePayloads.CertificateFirstReferencesRequest(cert, key, queryLimit);
-        var response = await RequestAsync(TieTopics.CertAgents, payload, timeout, cancellationToken).ConfigureAwait(false);
-        var result = Parse(TieTopics.CertAgents, response, TiePayloads.ParseFirstReferences);
+        var result = await RequestAsync(TieTopics.CertAgents, payload, timeout, 0, static (p, _) => TiePayloads.ParseFirstReferences(p), cancellationToken).ConfigureAwait(false);
         result.Hashes = TieHashes.FromBytes(HashType.Sha1, cert);
         return result;
     }
@@ -253,20 +251,22 @@ public sealed partial class TieClient
 
     // ================================================================ plumbing
 
-    private async Task<DxlResponse> RequestAsync(string topic, byte[] payload, TimeSpan? timeout, CancellationToken cancellationToken)
+    /// <summary>A request whose answer is parsed by <paramref name="parse"/> (with <paramref name="state"/>, so a lookup makes no closure).</summary>
+    private async Task<T> RequestAsync<TState, T>(string topic, byte[] payload, TimeSpan? timeout, TState state,
+        Func<ReadOnlyMemory<byte>, TState, T> parse, CancellationToken cancellationToken)
     {
         var t = ValidTimeout(timeout);
-        // Every TIE request is idempotent: lookups read, and the set requests set a value (twice equals once). So the
-        // DXL client may send one again when its answer was lost with a connection.
         var request = new DxlRequest(topic, payload) { IsIdempotent = true };
+        DxlResponse response;
         try
         {
-            return await Client.RequestAsync(request, t, cancellationToken).ConfigureAwait(false);
+            response = await Client.RequestAsync(request, t, cancellationToken).ConfigureAwait(false);
         }
         catch (Exception ex) when (MapError(topic, t, ex) is { } mapped)
         {
             throw mapped;
         }
+        return Parse(topic, response, state, parse);
     }
 
     /// <summary>Maps a DXL failure of a call on <paramref name="topic"/> to a <see cref="TieException"/>, or null to let it pass.</summary>
@@ -292,9 +292,6 @@ public sealed partial class TieClient
     /// <summary>The TIE service's "Could not find reputation" text (any case).</summary>
     public static bool IsNotFoundMessage(string? message) =>
         message is not null && message.Contains("could not find reputation", StringComparison.OrdinalIgnoreCase);
-
-    private static T Parse<T>(string topic, DxlResponse response, Func<ReadOnlyMemory<byte>, T> parse) =>
-        Parse(topic, response, parse, static (p, read) => read(p));
 
     // The state travels beside a static parser, so that a lookup makes no closure to carry what it asked.
     private static T Parse<TState, T>(string topic, DxlResponse response, TState state, Func<ReadOnlyMemory<byte>, TState, T> parse)

@@ -137,10 +137,12 @@ public sealed class DxlClient : IAsyncDisposable
         DxlMessage message;
         try
         {
+            // MQTTnet (5.2) gives every received message a payload array of its own that nobody writes again, so the
+            // decoded message may refer to it instead of copying (DxlClientMosquittoTests holds this to account).
             var payload = e.ApplicationMessage.Payload;
             message = payload.IsSingleSegment
-                ? DxlEnvelope.Decode(payload.First, e.ApplicationMessage.Topic)
-                : DxlEnvelope.Decode(payload.ToArray(), e.ApplicationMessage.Topic);
+                ? DxlEnvelope.DecodeSharing(payload.First, e.ApplicationMessage.Topic)
+                : DxlEnvelope.Decode(payload, e.ApplicationMessage.Topic);
         }
         catch (DxlEnvelopeException ex)
         {

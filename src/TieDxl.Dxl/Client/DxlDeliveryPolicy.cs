@@ -35,12 +35,10 @@ internal sealed class DxlDeliveryPolicy(IDxlDeliveryLink link, PendingRequests p
 
     private const long MaxServiceNotFoundBackOffMs = 2000;
 
-    private enum Outcome { Answered, WriteFailed, AnswerLost, NoAnswerYet }
-
-    private readonly record struct Attempt(Outcome Outcome, DxlResponse? Response = null);
-
+    /// <remarks>One state machine per request: the answer is awaited here, the rules' decisions are in the helpers below.</remarks>
     public async Task<DxlResponse> RequestAsync(DxlRequest request, TimeSpan timeout, CancellationToken cancellationToken)
     {
+        var messageId = request.MessageId!;
         var deadline = link.NowMs + (long)Math.Ceiling(timeout.TotalMilliseconds);
         int resendsAfterLoss = 0, settleRetries = 0;
         var mustWait = false;
@@ -50,76 +48,79 @@ internal sealed class DxlDeliveryPolicy(IDxlDeliveryLink link, PendingRequests p
                 await link.WaitUntilReadyAsync($"The request on '{request.DestinationTopic}'", timeout, deadline, cancellationToken).ConfigureAwait(false);
             mustWait = false;
             var settling = link.IsSettling(link.NowMs);
-            var attempt = await AttemptAsync(request, timeout, deadline, settling, settleRetries, resendsAfterLoss, cancellationToken).ConfigureAwait(false);
-            switch (attempt.Outcome)
+            // Right after a reconnect a request may reach the broker before its service re-subscribed, and vanish.
+            var shortWait = settling && request.IsIdempotent;
+            // Registered before publishing: the response can arrive before the publish returns.
+            var registration = pending.Add(messageId, request.DestinationTopic);
+            DxlResponse response;
+            try
             {
-                case Outcome.WriteFailed:
+                if (!await TryWriteAsync(request, registration, deadline, cancellationToken).ConfigureAwait(false))
+                {
                     mustWait = true;
                     await link.DelayAsync(WriteRetryPause, cancellationToken).ConfigureAwait(false);
                     continue;
-                case Outcome.AnswerLost:
-                    resendsAfterLoss++;
-                    continue;
-                case Outcome.NoAnswerYet:
+                }
+                try
+                {
+                    response = await link.WaitForAnswerAsync(registration.Task, AnswerWait(shortWait, deadline, settleRetries), cancellationToken).ConfigureAwait(false);
+                }
+                catch (TimeoutException) when (shortWait && deadline - link.NowMs > 0)
+                {
                     settleRetries++;
                     continue;
+                }
+                catch (TimeoutException)
+                {
+                    throw link.NoAnswer(request.DestinationTopic, messageId, timeout);
+                }
+                catch (DxlConnectionLostException) when (request.IsIdempotent && resendsAfterLoss < MaxResendsAfterLoss && link.CanWaitForReconnect(deadline))
+                {
+                    resendsAfterLoss++;
+                    continue;
+                }
             }
-            if (attempt.Response is not DxlErrorResponse error) return attempt.Response!;
-            if (error.Code == DxlErrorCodes.ServiceNotFound && settling && ServiceNotFoundBackOff(settleRetries) is var backOff &&
-                deadline - link.NowMs > backOff)
+            finally
             {
-                settleRetries++;
-                await link.DelayAsync(TimeSpan.FromMilliseconds(backOff), cancellationToken).ConfigureAwait(false);
-                continue;
+                pending.Remove(messageId, registration);
             }
-            throw new DxlErrorResponseException(request.DestinationTopic, error);
+            if (response is not DxlErrorResponse error) return response;
+            if (NoServiceBackOff(error, settling, settleRetries, deadline) is not { } backOff)
+                throw new DxlErrorResponseException(request.DestinationTopic, error);
+            settleRetries++;
+            await link.DelayAsync(backOff, cancellationToken).ConfigureAwait(false);
         }
     }
 
-    /// <summary>One send of a request and the wait for its answer; failures that no rule retries are thrown.</summary>
-    private async Task<Attempt> AttemptAsync(DxlRequest request, TimeSpan timeout, long deadline, bool settling, int settleRetries,
-        int resendsAfterLoss, CancellationToken cancellationToken)
+    /// <summary>Writes the request; false when the write failed and the request can wait for the reconnect to go again.</summary>
+    private async ValueTask<bool> TryWriteAsync(DxlRequest request, PendingRequest registration, long deadline, CancellationToken cancellationToken)
     {
-        var messageId = request.MessageId!;
-        // Registered before publishing: the response can arrive before the publish returns.
-        var registration = pending.Add(messageId, request.DestinationTopic);
+        Volatile.Write(ref registration.SentAt, link.NowMs);
         try
         {
-            Volatile.Write(ref registration.SentAt, link.NowMs);
-            try
-            {
-                await link.PublishAsync(request, cancellationToken).ConfigureAwait(false);
-            }
-            catch (DxlConnectionException) when (link.CanWaitForReconnect(deadline))
-            {
-                return new Attempt(Outcome.WriteFailed);
-            }
-            var remaining = deadline - link.NowMs;
-            // Right after a reconnect a request may reach the broker before its service re-subscribed, and vanish.
-            var shortWait = settling && request.IsIdempotent;
-            var wait = shortWait ? Math.Min(remaining, (long)link.Timings.SettleFirstAnswerWait.TotalMilliseconds << Math.Min(settleRetries, 4)) : remaining;
-            try
-            {
-                var answer = await link.WaitForAnswerAsync(registration.Task, TimeSpan.FromMilliseconds(Math.Max(1, wait)), cancellationToken).ConfigureAwait(false);
-                return new Attempt(Outcome.Answered, answer);
-            }
-            catch (TimeoutException) when (shortWait && deadline - link.NowMs > 0)
-            {
-                return new Attempt(Outcome.NoAnswerYet);
-            }
-            catch (TimeoutException)
-            {
-                throw link.NoAnswer(request.DestinationTopic, messageId, timeout);
-            }
-            catch (DxlConnectionLostException) when (request.IsIdempotent && resendsAfterLoss < MaxResendsAfterLoss && link.CanWaitForReconnect(deadline))
-            {
-                return new Attempt(Outcome.AnswerLost);
-            }
+            await link.PublishAsync(request, cancellationToken).ConfigureAwait(false);
+            return true;
         }
-        finally
+        catch (DxlConnectionException) when (link.CanWaitForReconnect(deadline))
         {
-            pending.Remove(messageId, registration);
+            return false;
         }
+    }
+
+    /// <summary>How long to wait for the answer: the time left, or in the settle window a short wait that doubles each time.</summary>
+    private TimeSpan AnswerWait(bool shortWait, long deadline, int settleRetries)
+    {
+        var remaining = deadline - link.NowMs;
+        var wait = shortWait ? Math.Min(remaining, (long)link.Timings.SettleFirstAnswerWait.TotalMilliseconds << Math.Min(settleRetries, 4)) : remaining;
+        return TimeSpan.FromMilliseconds(Math.Max(1, wait));
+    }
+
+    /// <summary>The pause before "no service" is tried again: only in the settle window and when it leaves time for an answer; else null.</summary>
+    private TimeSpan? NoServiceBackOff(DxlErrorResponse error, bool settling, int settleRetries, long deadline)
+    {
+        if (error.Code != DxlErrorCodes.ServiceNotFound || !settling) return null;
+        var backOff = ServiceNotFoundBackOff(settleRetries);
+        return deadline - link.NowMs > backOff ? TimeSpan.FromMilliseconds(backOff) : null;
     }
 
     private long ServiceNotFoundBackOff(int settleRetries) =>

@@ -1,3 +1,4 @@
+using System.Buffers;
 using MQTTnet;
 using MQTTnet.Exceptions;
 using MQTTnet.Protocol;
@@ -27,21 +28,33 @@ internal sealed class MqttWriter(IMqttClient mqtt, string clientId, DxlLogSink l
         var topic = message.DestinationTopic;
         if (!DxlTopics.IsPublishable(topic))
             throw new ArgumentException($"Cannot publish to '{topic}': a DXL topic must be non-empty and contain no '+' or '#'.", nameof(message));
-        var bytes = DxlEnvelope.Encode(message);
-        if (bytes.Length > MaxMessageSize)
-            throw new DxlPayloadTooLargeException(topic, bytes.Length, MaxMessageSize);
+        // Encoded into a pooled array, returned once the write has ended: MQTTnet copies the packet into its own
+        // send buffer (fragmentation is off) and keeps no reference to a QoS 0 payload after the write.
+        var (buffer, length) = EncodePooled(message);
+        if (length > MaxMessageSize)
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+            throw new DxlPayloadTooLargeException(topic, length, MaxMessageSize);
+        }
         if (!mqtt.IsConnected)
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
             throw new DxlConnectionException($"Not connected to a DXL broker: the message for '{topic}' was not sent.");
+        }
+        if (cancellationToken.IsCancellationRequested)
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+            cancellationToken.ThrowIfCancellationRequested();
+        }
 
         var applicationMessage = new MqttApplicationMessage
         {
             Topic = topic,
-            PayloadSegment = new ArraySegment<byte>(bytes),
+            PayloadSegment = new ArraySegment<byte>(buffer, 0, length),
             QualityOfServiceLevel = MqttQualityOfServiceLevel.AtMostOnce,
             Retain = false,
         };
-        cancellationToken.ThrowIfCancellationRequested();
-        var write = StartPublish(applicationMessage, topic);
+        var write = StartPublish(applicationMessage, topic, buffer);
         try
         {
             await AwaitWriteAsync(write, cancellationToken).ConfigureAwait(false);
@@ -52,7 +65,27 @@ internal sealed class MqttWriter(IMqttClient mqtt, string clientId, DxlLogSink l
         }
     }
 
-    private Task StartPublish(MqttApplicationMessage message, string topic)
+    [ThreadStatic] private static ArrayBufferWriter<byte>? t_scratch;
+
+    private static (byte[] Buffer, int Length) EncodePooled(DxlMessage message)
+    {
+        var scratch = t_scratch ??= new ArrayBufferWriter<byte>(1024);
+        try
+        {
+            DxlEnvelope.EncodeTo(message, scratch);
+            var rented = ArrayPool<byte>.Shared.Rent(scratch.WrittenCount);
+            scratch.WrittenSpan.CopyTo(rented);
+            return (rented, scratch.WrittenCount);
+        }
+        finally
+        {
+            // A rare huge message must not keep its buffer alive on this thread.
+            if (scratch.Capacity > 64 * 1024) t_scratch = null;
+            else scratch.ResetWrittenCount();
+        }
+    }
+
+    private Task StartPublish(MqttApplicationMessage message, string topic, byte[] pooled)
     {
         Interlocked.Increment(ref _publishesInFlight);
         Task write;
@@ -63,20 +96,24 @@ internal sealed class MqttWriter(IMqttClient mqtt, string clientId, DxlLogSink l
         }
         catch (Exception e)
         {
-            PublishEnded();
+            PublishEnded(pooled);
             if (IsConnectionFailure(e))
                 throw new DxlConnectionException($"The message for '{topic}' could not be sent: {e.Message}", e);
             throw;
         }
         // Counted until the write itself ends, even when the caller stopped waiting for it. Most writes complete at once.
-        if (write.IsCompleted) PublishEnded();
-        else _ = write.ContinueWith(static (_, state) => ((MqttWriter)state!).PublishEnded(), this,
-            CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+        if (write.IsCompleted) PublishEnded(pooled);
+        else _ = write.ContinueWith(static (_, state) =>
+            {
+                var (writer, buffer) = ((MqttWriter, byte[]))state!;
+                writer.PublishEnded(buffer);
+            }, (this, pooled), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
         return write;
     }
 
-    private void PublishEnded()
+    private void PublishEnded(byte[] pooled)
     {
+        ArrayPool<byte>.Shared.Return(pooled);
         if (Interlocked.Decrement(ref _publishesInFlight) == 0) _publishesDrained.Set();
     }
 

@@ -238,7 +238,7 @@ public sealed partial class TieClient
             if (answer is TieNotFoundException) return "TIE answered a file lookup (file unknown to it)";
             throw answer;
         }
-        var result = Parse(TieTopics.FileReputation, response, p => TiePayloads.ParseFileReputation(p, notepad));
+        var result = Parse(TieTopics.FileReputation, response, notepad, static (p, asked) => TiePayloads.ParseFileReputation(p, asked));
         return $"TIE answered a file lookup ({result.Reputations.Count} provider reputation(s))";
     }
 

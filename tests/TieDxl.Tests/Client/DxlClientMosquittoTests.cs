@@ -89,6 +89,28 @@ public sealed class DxlClientMosquittoTests(MosquittoEnvironment env) : IClassFi
     }
 
     [Fact]
+    public async Task ReceivedPayloadsStayIntactAfterLaterMessagesArrive()
+    {
+        // The client decodes received messages without copying their payloads, which is right only while MQTTnet
+        // gives every message an array of its own. Were it to reuse a receive buffer, the early payloads read last
+        // here would show the bytes of later messages.
+        var root = UniqueTopic("intact");
+        await using var listener = await env.ConnectAsync();
+        var received = new ConcurrentQueue<DxlEvent>();
+        await using var subscription = await listener.SubscribeAsync(root + "/#", e => { received.Enqueue(e); return Task.CompletedTask; });
+        await using var sender = await env.ConnectAsync();
+        const int count = 300;
+        static byte[] Body(int i) => Enumerable.Range(0, 1500).Select(j => (byte)(i * 7 + j)).ToArray();
+        for (var i = 0; i < count; i++)
+            await sender.SendEventAsync(new DxlEvent($"{root}/{i}", Body(i)));
+        await WaitUntil(() => received.Count >= count);
+
+        // The topic names the message; the payload must still be that message's own.
+        Assert.All(received, e => Assert.True(Body(int.Parse(e.DestinationTopic[(root.Length + 1)..], System.Globalization.CultureInfo.InvariantCulture))
+            .AsSpan().SequenceEqual(e.PayloadMemory.Span), e.DestinationTopic));
+    }
+
+    [Fact]
     public async Task AServiceErrorBecomesATypedException()
     {
         var topic = UniqueTopic("failing");
