@@ -12,18 +12,11 @@ namespace TieDxl.Tie;
 public sealed record TieExternalVerification(bool Applied, FileReputationResult? LastResult, int Lookups);
 
 /// <summary>Arguments of <see cref="TieClient.EventError"/>: an event that could not be parsed or whose handler threw.</summary>
-public sealed class TieEventErrorEventArgs : EventArgs
+public sealed class TieEventErrorEventArgs(string topic, string payload, Exception error) : EventArgs
 {
-    public TieEventErrorEventArgs(string topic, string payload, Exception error)
-    {
-        Topic = topic;
-        Payload = payload;
-        Error = error;
-    }
-
-    public string Topic { get; }
-    public string Payload { get; }
-    public Exception Error { get; }
+    public string Topic { get; } = topic;
+    public string Payload { get; } = payload;
+    public Exception Error { get; } = error;
 }
 
 /// <summary>

@@ -68,15 +68,15 @@ public static class DxlEnvelope
                 w.Write(req.ReplyToTopic);
                 w.Write(req.ServiceId);
                 break;
-            case DxlErrorResponse err:
-                w.Write(err.RequestMessageId);
-                w.Write(err.ServiceId);
-                w.Write(err.ErrorCode);
-                w.Write(err.ErrorMessage);
-                break;
             case DxlResponse resp:
                 w.Write(resp.RequestMessageId);
                 w.Write(resp.ServiceId);
+                // An error response is a response with its code and message after the service id.
+                if (resp is DxlErrorResponse err)
+                {
+                    w.Write(err.ErrorCode);
+                    w.Write(err.ErrorMessage);
+                }
                 break;
         }
 
@@ -203,15 +203,14 @@ public static class DxlEnvelope
                 req.ReplyToTopic = ReadRepeatedStr(ref r, "reply_to_topic");
                 req.ServiceId = ReadRepeatedStr(ref r, "service_id");
                 break;
-            case DxlErrorResponse err:
-                err.RequestMessageId = ReadStr(ref r, "request_message_id");
-                err.ServiceId = ReadRepeatedStr(ref r, "service_id");
-                err.ErrorCode = ReadInteger(ref r, "error_code");
-                err.ErrorMessage = ReadRepeatedStr(ref r, "error_message");
-                break;
             case DxlResponse resp:
                 resp.RequestMessageId = ReadStr(ref r, "request_message_id");
                 resp.ServiceId = ReadRepeatedStr(ref r, "service_id");
+                if (resp is DxlErrorResponse err)
+                {
+                    err.ErrorCode = ReadInteger(ref r, "error_code");
+                    err.ErrorMessage = ReadRepeatedStr(ref r, "error_message");
+                }
                 break;
         }
 

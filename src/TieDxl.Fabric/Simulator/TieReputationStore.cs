@@ -12,34 +12,24 @@ namespace TieDxl.Fabric.Simulator;
 /// </summary>
 public sealed class TieSimItem
 {
-    internal TieSimItem(bool isCertificate, string name, TieHashes hashes, string? publicKeySha1,
-        IReadOnlyList<TieReputation> reputations, IReadOnlyList<TieFirstReference> agents, TieCertificateReference? certificate)
-    {
-        IsCertificate = isCertificate;
-        Name = name;
-        Hashes = hashes;
-        PublicKeySha1 = publicKeySha1;
-        Reputations = reputations;
-        Agents = agents;
-        Certificate = certificate;
-    }
+    internal TieSimItem() { }
 
-    public bool IsCertificate { get; }
+    public bool IsCertificate { get; internal init; }
 
     /// <summary>File name (or certificate label); may be empty.</summary>
-    public string Name { get; internal set; }
+    public string Name { get; internal set; } = "";
 
     /// <summary>File hashes; for a certificate only <see cref="TieHashes.Sha1"/>.</summary>
-    public TieHashes Hashes { get; internal set; }
+    public TieHashes Hashes { get; internal set; } = TieHashes.Empty;
 
     /// <summary>Certificates: lower-case hex SHA-1 of the public key, or null.</summary>
     public string? PublicKeySha1 { get; internal set; }
 
     /// <summary>The complete reputation set, one entry per provider.</summary>
-    public IReadOnlyList<TieReputation> Reputations { get; internal set; }
+    public IReadOnlyList<TieReputation> Reputations { get; internal set; } = Array.Empty<TieReputation>();
 
     /// <summary>First references (agent GUID + date), oldest first.</summary>
-    public IReadOnlyList<TieFirstReference> Agents { get; internal set; }
+    public IReadOnlyList<TieFirstReference> Agents { get; internal set; } = Array.Empty<TieFirstReference>();
 
     /// <summary>Files: the signing certificate, copied into file repchange events as <c>relationships.certificate</c>.</summary>
     public TieCertificateReference? Certificate { get; internal set; }
@@ -196,7 +186,7 @@ public sealed class TieReputationStore
         IEnumerable<TieFirstReference>? agents = null, TieCertificateReference? certificate = null)
     {
         if (hashes.IsEmpty) throw new ArgumentException("A file needs at least one hash.", nameof(hashes));
-        var item = new TieSimItem(false, name, hashes, null, Dedupe(reputations), (agents ?? Array.Empty<TieFirstReference>()).ToArray(), certificate);
+        var item = new TieSimItem { Name = name, Hashes = hashes, Reputations = Dedupe(reputations), Agents = (agents ?? Array.Empty<TieFirstReference>()).ToArray(), Certificate = certificate };
         lock (_write)
         {
             foreach (var e in hashes.Entries)
@@ -213,7 +203,7 @@ public sealed class TieReputationStore
     {
         var hashes = TieHashes.FromHex(HashType.Sha1, sha1);
         var pk = string.IsNullOrWhiteSpace(publicKeySha1) ? null : TieHashes.NormalizeHex(HashType.Sha1, publicKeySha1);
-        var item = new TieSimItem(true, name, hashes, pk, Dedupe(reputations), (agents ?? Array.Empty<TieFirstReference>()).ToArray(), null);
+        var item = new TieSimItem { IsCertificate = true, Name = name, Hashes = hashes, PublicKeySha1 = pk, Reputations = Dedupe(reputations), Agents = (agents ?? Array.Empty<TieFirstReference>()).ToArray() };
         lock (_write)
         {
             if (_certIndex.TryGetValue(CertKey(hashes.GetBytesOrNull(HashType.Sha1)!), out var old)) RemoveLocked(old);
@@ -338,7 +328,7 @@ public sealed class TieReputationStore
             if (item is null && MatchFile(hashes, out var hit) == TieSimMatch.Found) item = hit;
             if (item is null)
             {
-                item = new TieSimItem(false, filename ?? "", hashes, null, Array.Empty<TieReputation>(), GeneratedAgents(hashes), null);
+                item = new TieSimItem { Name = filename ?? "", Hashes = hashes, Agents = GeneratedAgents(hashes) };
                 _files.Add(item);
             }
             else if (!hashes.Equals(item.Hashes))
@@ -369,8 +359,13 @@ public sealed class TieReputationStore
             if (MatchCertificate(sha1, publicKeySha1, out var item) != TieSimMatch.Found || item is null)
             {
                 var hashes = TieHashes.FromBytes(HashType.Sha1, sha1);
-                item = new TieSimItem(true, "", hashes, publicKeySha1 is null ? null : TieHashes.ToHex(publicKeySha1),
-                    Array.Empty<TieReputation>(), GeneratedAgents(hashes), null);
+                item = new TieSimItem
+                {
+                    IsCertificate = true,
+                    Hashes = hashes,
+                    PublicKeySha1 = publicKeySha1 is null ? null : TieHashes.ToHex(publicKeySha1),
+                    Agents = GeneratedAgents(hashes),
+                };
                 _certs.Add(item);
             }
             else if (item.PublicKeySha1 is null && publicKeySha1 is not null && !_certIndex.ContainsKey(PublicKeyKey(publicKeySha1)))

@@ -12,20 +12,11 @@ namespace TieDxl.Commands;
 [OutputType(typeof(string), ParameterSetName = new[] { TextSet })]
 [OutputType(typeof(byte[]), ParameterSetName = new[] { BytesSet })]
 [OutputType(typeof(PSObject), ParameterSetName = new[] { JsonSet })]
-public sealed class InvokeDxlRequestCommand : DxlSessionCmdletBase
+public sealed class InvokeDxlRequestCommand : DxlMessageCmdletBase
 {
     private const string TextSet = "Text";
     private const string BytesSet = "Bytes";
     private const string JsonSet = "Json";
-
-    [Parameter(Mandatory = true, Position = 0)]
-    [ValidateNotNullOrEmpty]
-    public string Topic { get; set; } = "";
-
-    [Parameter(Position = 1, ValueFromPipeline = true)]
-    [AllowNull]
-    [AllowEmptyString]
-    public object? Payload { get; set; }
 
     [Parameter(ParameterSetName = JsonSet, Mandatory = true)]
     public SwitchParameter AsJson { get; set; }
@@ -36,8 +27,6 @@ public sealed class InvokeDxlRequestCommand : DxlSessionCmdletBase
     /// <summary>Repeating the request is harmless: when its answer is lost with the connection it is sent again after the reconnect.</summary>
     [Parameter]
     public SwitchParameter Idempotent { get; set; }
-
-    protected override void BeginProcessing() => _ = CurrentSession;
 
     protected override void ProcessRecord()
     {

@@ -6,21 +6,10 @@ namespace TieDxl.Commands;
 /// <summary>Send-DxlEvent: publishes an event on a topic (one per pipeline input). No reply is expected.</summary>
 [Cmdlet(VerbsCommunications.Send, "DxlEvent", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium)]
 [OutputType(typeof(void))]
-public sealed class SendDxlEventCommand : DxlSessionCmdletBase
+public sealed class SendDxlEventCommand : DxlMessageCmdletBase
 {
-    [Parameter(Mandatory = true, Position = 0)]
-    [ValidateNotNullOrEmpty]
-    public string Topic { get; set; } = "";
-
-    [Parameter(Position = 1, ValueFromPipeline = true)]
-    [AllowNull]
-    [AllowEmptyString]
-    public object? Payload { get; set; }
-
     [Parameter]
     public SwitchParameter AsJson { get; set; }
-
-    protected override void BeginProcessing() => _ = CurrentSession;
 
     protected override void ProcessRecord()
     {

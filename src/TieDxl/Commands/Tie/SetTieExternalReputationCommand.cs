@@ -12,31 +12,16 @@ namespace TieDxl.Commands.Tie;
 [Cmdlet(VerbsCommon.Set, "TieExternalReputation", DefaultParameterSetName = TieFileInputParameters.InputObjectSet,
     SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium)]
 [OutputType(typeof(TieSetReputationResult))]
-public sealed class SetTieExternalReputationCommand : TieFileCmdletBase
+public sealed class SetTieExternalReputationCommand : TieFileSetCmdletBase
 {
     private int _adviceGiven;
-
-    [Parameter(Mandatory = true)]
-    public TrustLevel TrustLevel { get; set; }
 
     [Parameter]
     public FileType FileType { get; set; } = FileType.None;
 
-    /// <summary>The file name TIE shows; defaults to the input's file name. TIE ignores reports without one.</summary>
-    [Parameter]
-    [Alias("Name")]
-    public string? FileName { get; set; }
-
-    [Parameter]
-    public string? Comment { get; set; }
-
     /// <summary>Report even when another provider already has a definitive reputation.</summary>
     [Parameter]
     public SwitchParameter Force { get; set; }
-
-    /// <summary>Write a result per file: Sent, Skipped or Failed, with the reason.</summary>
-    [Parameter]
-    public SwitchParameter PassThru { get; set; }
 
     /// <summary>After sending, look the file up until TIE reports the External reputation (or -VerifyTimeoutSec passes).</summary>
     [Parameter]
@@ -47,8 +32,6 @@ public sealed class SetTieExternalReputationCommand : TieFileCmdletBase
     public int VerifyTimeoutSec { get; set; } = 30;
 
     private protected override string ProgressActivity => "Set-TieExternalReputation";
-    private protected override string? ParameterFileName => FileName;
-
 
     private protected override void ProcessItem(TieFileInput input)
     {

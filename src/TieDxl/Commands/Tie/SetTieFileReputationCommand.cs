@@ -11,24 +11,9 @@ namespace TieDxl.Commands.Tie;
 [Cmdlet(VerbsCommon.Set, "TieFileReputation", DefaultParameterSetName = TieFileInputParameters.InputObjectSet,
     SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.High)]
 [OutputType(typeof(TieSetReputationResult))]
-public sealed class SetTieFileReputationCommand : TieFileCmdletBase
+public sealed class SetTieFileReputationCommand : TieFileSetCmdletBase
 {
-    [Parameter(Mandatory = true)]
-    public TrustLevel TrustLevel { get; set; }
-
-    [Parameter]
-    [Alias("Name")]
-    public string? FileName { get; set; }
-
-    [Parameter]
-    public string? Comment { get; set; }
-
-    [Parameter]
-    public SwitchParameter PassThru { get; set; }
-
     private protected override string ProgressActivity => "Set-TieFileReputation";
-    private protected override string? ParameterFileName => FileName;
-
 
     private protected override void ProcessItem(TieFileInput input)
     {
