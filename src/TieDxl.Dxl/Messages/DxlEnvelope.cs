@@ -197,6 +197,27 @@ public static class DxlEnvelope
         if (sharePayload && payload.IsSingleSegment) m.SharePayload(payload.First);
         else m.Payload = payload.IsEmpty ? Array.Empty<byte>() : payload.ToArray();
 
+        ReadTypeFields(ref r, m);
+
+        if (version >= 1 && ReadPairs(ref r, total) is { } otherFields) m.OtherFields = otherFields;
+        if (version >= 2)
+        {
+            m.SourceTenantGuid = ReadRepeatedStr(ref r, "source_tenant_guid");
+            if (ReadStrList(ref r, total, "destination_tenant_guids") is { } tenants) m.DestinationTenantGuids = tenants;
+        }
+        if (version >= 3) m.SourceClientInstanceId = ReadRepeatedStr(ref r, "source_client_instance_id");
+        if (version >= 4 && m is DxlRequest r4)
+        {
+            // Experimental flag: a higher-version sender may omit it, so absence is not an error.
+            if (!r.End) r4.MultiService = ReadFlag(ref r);
+        }
+        // Anything after the items this version defines is ignored.
+        return m;
+    }
+
+    /// <summary>The fields of a request or a response (an error response adds its code and message) after the payload.</summary>
+    private static void ReadTypeFields(ref MessagePackReader r, DxlMessage m)
+    {
         switch (m)
         {
             case DxlRequest req:
@@ -213,21 +234,6 @@ public static class DxlEnvelope
                 }
                 break;
         }
-
-        if (version >= 1 && ReadPairs(ref r, total) is { } otherFields) m.OtherFields = otherFields;
-        if (version >= 2)
-        {
-            m.SourceTenantGuid = ReadRepeatedStr(ref r, "source_tenant_guid");
-            if (ReadStrList(ref r, total, "destination_tenant_guids") is { } tenants) m.DestinationTenantGuids = tenants;
-        }
-        if (version >= 3) m.SourceClientInstanceId = ReadRepeatedStr(ref r, "source_client_instance_id");
-        if (version >= 4 && m is DxlRequest r4)
-        {
-            // Experimental flag: a higher-version sender may omit it, so absence is not an error.
-            if (!r.End) r4.MultiService = ReadFlag(ref r);
-        }
-        // Anything after the items this version defines is ignored.
-        return m;
     }
 
     private static DxlEnvelopeException Bad(string what) => new($"Malformed DXL envelope: {what}");
