@@ -34,16 +34,30 @@ public sealed partial class TieClient
 
     private TimeSpan _timeout = DefaultTimeoutValue;
 
-    private readonly TieReportReplay _reports;
+    /// <summary>The probe is bounded: a client without lookup authorisation must not stall its reports a whole timeout each reconnect.</summary>
+    private static readonly TimeSpan ServerBackProbeLimit = TimeSpan.FromSeconds(10);
+
+    // A file this client reported lately: the probe that shows the TIE server is back looks it up.
+    private TieHashes? _lastReported;
 
     /// <summary>
-    /// A TIE client over <paramref name="client"/>. Make one per DXL client and keep it as long as the DXL client:
-    /// it remembers recent External reports to send them again after an outage.
+    /// A TIE client over <paramref name="client"/>. Make one per DXL client and keep it as long as the DXL client
+    /// (a session does): it tells the DXL client how to know that the TIE server is back after a reconnect.
     /// </summary>
     public TieClient(DxlClient client)
     {
         Client = client ?? throw new ArgumentNullException(nameof(client));
-        _reports = new TieReportReplay(this);
+        // The TIE server comes back a little later than the broker, and an External report published before it
+        // re-subscribed reaches nobody. It consumes reports on the connection that serves lookups, so one answered
+        // lookup shows it is back; the DXL client runs it once per reconnect, and only when a report waits for it.
+        Client.SetReceiverCheck(TieTopics.ExternalFileReport, ProbeServerBackAsync);
+    }
+
+    private Task ProbeServerBackAsync(DxlEvent report, CancellationToken cancellationToken)
+    {
+        if (Volatile.Read(ref _lastReported) is not { } hashes) return Task.CompletedTask;
+        var wait = _timeout < ServerBackProbeLimit ? _timeout : ServerBackProbeLimit;
+        return GetFileReputationAsync(hashes, wait, cancellationToken);
     }
 
     public DxlClient Client { get; }
@@ -89,7 +103,7 @@ public sealed partial class TieClient
     /// in policy, "TIE Server Set External Reputation" authorisation). NOT_SET (0) is accepted. Completes when the
     /// broker read the event; there is no confirmation from TIE — look the file up to verify. While the client
     /// reconnects it waits for the connection up to <paramref name="timeout"/> (default <see cref="DefaultTimeout"/>).
-    /// Reports the broker read shortly before an outage are sent again after it (<see cref="TieReportReplay"/>).
+    /// Reports the broker read shortly before an outage are sent again after it by the DXL client (<see cref="DxlEvent.IsIdempotent"/>).
     /// <see cref="ReportExternalReputationAsync"/> is the whole workflow (look up, decide, send, verify).
     /// </summary>
     public async Task SetExternalFileReputationAsync(TieHashes hashes, TrustLevel trustLevel, FileType fileType = FileType.None,
@@ -101,21 +115,13 @@ public sealed partial class TieClient
             throw new ArgumentOutOfRangeException(nameof(fileType), (long)fileType, $"FileType {(long)fileType} is not a valid entry.");
         var t = ValidTimeout(timeout);
         var payload = TiePayloads.ExternalFileReportEvent(hashes, (int)trustLevel, (long)fileType, filename, comment);
-        var evt = new DxlEvent(TieTopics.ExternalFileReport, payload);
+        // TIE applies a repeated report like a single one, so the DXL client may publish it again: across a reconnect,
+        // and after an outage that came shortly after the broker confirmed it.
+        var evt = new DxlEvent(TieTopics.ExternalFileReport, payload) { IsIdempotent = true };
+        Volatile.Write(ref _lastReported, hashes);
         try
         {
-            var reconnects = Client.ReconnectCount;
-            await _reports.BeforeSendAsync(hashes, cancellationToken).ConfigureAwait(false);
-            // Waits out a reconnect within the timeout; published again when the broker did not confirm it.
             await Client.SendEventAsync(evt, t, cancellationToken).ConfigureAwait(false);
-            _reports.Remember(evt, hashes);
-            if (Client.ReconnectCount != reconnects)
-            {
-                // A reconnect while sending: the report may have gone out before the TIE server was back. Again (TIE
-                // applies a repeated report like a single one).
-                await _reports.BeforeSendAsync(hashes, cancellationToken).ConfigureAwait(false);
-                await Client.SendEventAsync(evt, t, cancellationToken).ConfigureAwait(false);
-            }
         }
         catch (DxlConnectionException ex)
         {

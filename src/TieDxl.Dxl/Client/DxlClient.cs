@@ -35,6 +35,7 @@ public sealed class DxlClient : IAsyncDisposable
         _connection = new DxlClientConnection(config, ClientId, _pending, _log, RestoreAfterConnectAsync, _pending.FailAll, OnMqttMessageAsync);
         _subscriptions = new DxlSubscriptions(_connection.Writer, ClientId, DxlTopics.ClientReplyPrefix + ClientId, _log);
         _delivery = new DxlDeliveryPolicy(_connection, _pending);
+        _connection.Reconnected += (_, outage) => _ = _delivery.ReplayAfterAsync(outage, _connection.Lifetime);
         _services = new DxlServiceHost(_connection, _subscriptions, RequestAsync, _log);
     }
 
@@ -226,6 +227,17 @@ public sealed class DxlClient : IAsyncDisposable
         ArgumentNullException.ThrowIfNull(dxlEvent);
         if (timeout <= TimeSpan.Zero) throw new ArgumentOutOfRangeException(nameof(timeout), "The timeout must be positive.");
         return _delivery.SendEventAsync(dxlEvent, timeout, cancellationToken);
+    }
+
+    /// <summary>
+    /// Tells the client how to know that the receivers of <paramref name="topic"/> are back after a reconnect (for
+    /// example one answered request to their service); null removes it. Events on the topic then wait for it once per
+    /// reconnect, and so does the replay of idempotent events after an outage (<see cref="DxlDeliveryPolicy"/>).
+    /// </summary>
+    public void SetReceiverCheck(string topic, Func<DxlEvent, CancellationToken, Task>? check)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(topic);
+        _delivery.SetReceiverCheck(topic, check);
     }
 
     /// <summary>Publishes a response or error response (service side).</summary>

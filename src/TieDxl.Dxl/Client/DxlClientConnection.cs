@@ -271,6 +271,12 @@ internal sealed class DxlClientConnection : IDxlDeliveryLink
 
     public long NowMs => Environment.TickCount64;
 
+    public DateTimeOffset UtcNow => DateTimeOffset.UtcNow;
+
+    public int ReconnectCount => Outages.ReconnectCount;
+
+    public DxlOutage? LastOutage => Outages.LastOutage;
+
     public bool IsReady(TimeSpan timeout) => _gate.IsCompleted && !(Liveness.CheckRunning && HasBeenUnreachableFor(timeout));
 
     public async Task WaitUntilReadyAsync(string what, TimeSpan timeout, long deadlineMs, CancellationToken cancellationToken)

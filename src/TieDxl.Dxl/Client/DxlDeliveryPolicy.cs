@@ -18,12 +18,27 @@ namespace TieDxl.Dxl.Client;
 /// back-off for any request, since the broker delivered it to nobody.</item>
 /// <item>An event counts as delivered once the broker confirmed reading it; otherwise it is published again on the
 /// next connection (a subscriber may see it twice: the fabric acknowledges no event).</item>
+/// <item>After a reconnect, an event on a topic whose receivers the layer above can check (<see cref="EventReceivers"/>)
+/// waits until that check says they are back: published earlier, it would reach nobody.</item>
+/// <item>An idempotent event (<see cref="DxlEvent.IsIdempotent"/>) that went out across a reconnect is published again
+/// once its receivers are back; and the idempotent events the broker confirmed from one second before an outage to
+/// its end are published again after it, by the client itself, since a broker that crashes takes with it what it
+/// had read but not passed on.</item>
 /// </list>
 /// Hand-written rather than a Polly pipeline: each rule turns on why an attempt failed against the connection's own
 /// state (gate, settle window, an answer lost with the line), and the first attempt must cost nothing extra.
 /// </summary>
 internal sealed class DxlDeliveryPolicy(IDxlDeliveryLink link, PendingRequests pending)
 {
+    /// <summary>How long a replayed event may wait for the connection.</summary>
+    private static readonly TimeSpan ReplayTimeout = TimeSpan.FromSeconds(30);
+
+    private readonly EventReceivers _receivers = new();
+    private readonly RecentEvents _recent = new();
+
+    // The reconnect whose replay is done: until then the events before the outage are all kept.
+    private int _replayedThrough;
+
     /// <summary>An idempotent request whose answer was lost with the connection is sent again after each reconnect, at most this often.</summary>
     public const int MaxResendsAfterLoss = 3;
 
@@ -126,8 +141,27 @@ internal sealed class DxlDeliveryPolicy(IDxlDeliveryLink link, PendingRequests p
     private long ServiceNotFoundBackOff(int settleRetries) =>
         Math.Min(MaxServiceNotFoundBackOffMs, (long)link.Timings.ServiceNotFoundFirstBackOff.TotalMilliseconds << Math.Min(settleRetries, 4));
 
+    /// <summary>How the receivers of <paramref name="topic"/> are known to be back after a reconnect (null: no check).</summary>
+    public void SetReceiverCheck(string topic, Func<DxlEvent, CancellationToken, Task>? check) => _receivers.SetCheck(topic, check);
+
     /// <summary>Publishes an event and returns once the broker confirmed reading it, riding through reconnects within <paramref name="timeout"/>.</summary>
     public async Task SendEventAsync(DxlEvent dxlEvent, TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        var reconnects = link.ReconnectCount;
+        await WaitForReceiversAsync(dxlEvent, reconnects, cancellationToken).ConfigureAwait(false);
+        await PublishConfirmedAsync(dxlEvent, timeout, cancellationToken).ConfigureAwait(false);
+        if (!dxlEvent.IsIdempotent) return;
+        _recent.Remember(dxlEvent, link.UtcNow, keepAll: !link.IsConnected || link.ReconnectCount != Volatile.Read(ref _replayedThrough));
+        if (link.ReconnectCount == reconnects) return;
+        // It went out across a reconnect, perhaps before its receivers were back: again, once they are.
+        await WaitForReceiversAsync(dxlEvent, link.ReconnectCount, cancellationToken).ConfigureAwait(false);
+        await PublishConfirmedAsync(dxlEvent, timeout, cancellationToken).ConfigureAwait(false);
+    }
+
+    private Task WaitForReceiversAsync(DxlEvent dxlEvent, int reconnects, CancellationToken cancellationToken) =>
+        _receivers.WaitUntilBackAsync(dxlEvent, reconnects, link.LastOutage, link.UtcNow, cancellationToken);
+
+    private async Task PublishConfirmedAsync(DxlEvent dxlEvent, TimeSpan timeout, CancellationToken cancellationToken)
     {
         var what = $"The event for '{dxlEvent.DestinationTopic}'";
         var deadline = link.NowMs + (long)Math.Ceiling(timeout.TotalMilliseconds);
@@ -149,5 +183,25 @@ internal sealed class DxlDeliveryPolicy(IDxlDeliveryLink link, PendingRequests p
                 throw link.Unreachable($"{what} was not confirmed by the broker within {Seconds(timeout)} s");
             await link.DelayAsync(EventRetryPause, cancellationToken).ConfigureAwait(false);
         }
+    }
+
+    /// <summary>After a reconnect: the idempotent events confirmed around the outage go out again once their receivers are back.</summary>
+    public async Task ReplayAfterAsync(DxlOutage outage, CancellationToken lifetime)
+    {
+        var reconnects = link.ReconnectCount;
+        try
+        {
+            foreach (var dxlEvent in _recent.Around(outage))
+            {
+                await WaitForReceiversAsync(dxlEvent, reconnects, lifetime).ConfigureAwait(false);
+                await PublishConfirmedAsync(dxlEvent, ReplayTimeout, lifetime).ConfigureAwait(false);
+            }
+        }
+        catch (Exception e) when (e is DxlException or OperationCanceledException or ObjectDisposedException)
+        {
+            // The fabric went away again (the next reconnect replays what was sent before it), or the client closed.
+        }
+        int done;
+        while ((done = Volatile.Read(ref _replayedThrough)) < reconnects && Interlocked.CompareExchange(ref _replayedThrough, reconnects, done) != done) { }
     }
 }

@@ -10,7 +10,16 @@ namespace TieDxl.Dxl.Client;
 internal interface IDxlDeliveryLink
 {
     long NowMs { get; }
+    DateTimeOffset UtcNow { get; }
     DxlResilienceTimings Timings { get; }
+
+    bool IsConnected { get; }
+
+    /// <summary>How many times the connection came back after an outage.</summary>
+    int ReconnectCount { get; }
+
+    /// <summary>The last outage that ended with a reconnect, or null.</summary>
+    DxlOutage? LastOutage { get; }
 
     /// <summary>True when a message may go out at once: connected, and the line not silent for longer than <paramref name="timeout"/>.</summary>
     bool IsReady(TimeSpan timeout);

@@ -214,6 +214,14 @@ public sealed class DxlEvent : DxlMessage
     }
 
     public override DxlMessageType MessageType => DxlMessageType.Event;
+
+    /// <summary>
+    /// Not on the wire. True when receiving the event twice has the same effect as receiving it once (a "set to this
+    /// value"): the client may then publish it again when it went out across a reconnect, and after an outage when
+    /// the broker confirmed it shortly before (a broker that crashes loses what it had not passed on). See
+    /// <see cref="Client.DxlDeliveryPolicy"/>.
+    /// </summary>
+    public bool IsIdempotent { get; set; }
 }
 
 /// <summary>Fabric error codes (bit 31 set) and their exact texts as the broker sends them.</summary>

@@ -11,13 +11,17 @@ public sealed class SendDxlEventCommand : DxlMessageCmdletBase
     [Parameter]
     public SwitchParameter AsJson { get; set; }
 
+    /// <summary>Receiving the event twice does no harm: the session publishes it again after a broker crash that came right after it.</summary>
+    [Parameter]
+    public SwitchParameter Idempotent { get; set; }
+
     protected override void ProcessRecord()
     {
         if (!TryGetPayloadBytes(Payload, AsJson.IsPresent, out var bytes)) return;
 
         if (!ShouldProcess($"topic '{Topic}' ({Infrastructure.Payload.Describe(bytes)}) via {CurrentSession.Name}", "Send DXL event")) return;
 
-        var dxlEvent = new DxlEvent(Topic, bytes);
+        var dxlEvent = new DxlEvent(Topic, bytes) { IsIdempotent = Idempotent.IsPresent };
         var session = CurrentSession;
         // Sent means the broker read it; while the session reconnects the event waits, within -TimeoutSec.
         var timeout = Timeout;

@@ -209,4 +209,97 @@ public sealed class DxlDeliveryPolicyTests
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => _policy.RequestAsync(Request(), Timeout, cancelled.Token));
         Assert.Equal(0, Publishes);
     }
+
+    private static DxlEvent Event(string name, bool idempotent = true) => new($"/test/event/{name}", [1]) { IsIdempotent = idempotent };
+
+    private List<string> PublishedTopics => _link.Published.Select(m => m.DestinationTopic).ToList();
+
+    [Fact]
+    public async Task Idempotent_events_confirmed_in_the_second_before_an_outage_are_published_again_after_it()
+    {
+        await _policy.SendEventAsync(Event("early"), Timeout, CancellationToken.None);
+        _link.Advance(5_000);
+        await _policy.SendEventAsync(Event("late"), Timeout, CancellationToken.None);
+        await _policy.SendEventAsync(Event("plain", idempotent: false), Timeout, CancellationToken.None);
+        _link.Advance(500);
+        _link.Connected = false;
+        _link.Advance(3_000);
+        var outage = _link.Reconnect();
+
+        await _policy.ReplayAfterAsync(outage, CancellationToken.None);
+
+        Assert.Equal(["/test/event/early", "/test/event/late", "/test/event/plain", "/test/event/late"], PublishedTopics);
+    }
+
+    [Fact]
+    public async Task The_events_before_an_outage_stay_until_their_replay_however_many_are_sent_meanwhile()
+    {
+        await _policy.SendEventAsync(Event("before"), Timeout, CancellationToken.None);
+        _link.Connected = false;
+        _link.Advance(10_000);
+        var outage = _link.Reconnect();
+        // Sent after the reconnect but before the replay ran: old events must not be trimmed yet.
+        _link.Advance(5_000);
+        await _policy.SendEventAsync(Event("after"), Timeout, CancellationToken.None);
+
+        await _policy.ReplayAfterAsync(outage, CancellationToken.None);
+
+        Assert.Equal(["/test/event/before", "/test/event/after", "/test/event/before"], PublishedTopics);
+    }
+
+    [Fact]
+    public async Task After_a_reconnect_events_wait_for_their_receivers_check_which_runs_once_per_reconnect()
+    {
+        var checks = 0;
+        _policy.SetReceiverCheck("/test/event/checked", (_, _) =>
+        {
+            Interlocked.Increment(ref checks);
+            _link.Note("receivers back");
+            return Task.CompletedTask;
+        });
+        await _policy.SendEventAsync(Event("checked"), Timeout, CancellationToken.None);
+        Assert.Equal(0, checks); // no reconnect yet: nothing to wait for
+
+        _link.Connected = false;
+        _link.Reconnect();
+        await _policy.SendEventAsync(Event("checked"), Timeout, CancellationToken.None);
+        await _policy.SendEventAsync(Event("checked"), Timeout, CancellationToken.None);
+        await _policy.SendEventAsync(Event("unchecked"), Timeout, CancellationToken.None);
+
+        Assert.Equal(1, checks);
+        Assert.True(_link.Log.IndexOf(_link.Log.First(l => l.EndsWith("receivers back"))) < _link.Log.FindLastIndex(l => l.Contains(" publish ")));
+    }
+
+    [Fact]
+    public async Task A_reconnect_long_past_needs_no_receivers_check()
+    {
+        var checks = 0;
+        _policy.SetReceiverCheck("/test/event/checked", (_, _) => { checks++; return Task.CompletedTask; });
+        _link.Connected = false;
+        _link.Reconnect();
+        _link.Advance((long)EventReceivers.ComebackWindow.TotalMilliseconds + 1);
+        await _policy.SendEventAsync(Event("checked"), Timeout, CancellationToken.None);
+        Assert.Equal(0, checks);
+    }
+
+    [Fact]
+    public async Task A_failing_receivers_check_still_lets_the_event_go_out()
+    {
+        _policy.SetReceiverCheck("/test/event/checked", (_, _) => Task.FromException(new InvalidOperationException("not authorised to ask")));
+        _link.Connected = false;
+        _link.Reconnect();
+        await _policy.SendEventAsync(Event("checked"), Timeout, CancellationToken.None);
+        Assert.Equal(["/test/event/checked"], PublishedTopics);
+    }
+
+    [Fact]
+    public async Task An_idempotent_event_sent_across_a_reconnect_goes_out_once_more_after_it()
+    {
+        _link.Then(Step.LoseConnectionAfterWrite, Step.Answer, Step.Answer, Step.LoseConnectionAfterWrite, Step.Answer);
+        await _policy.SendEventAsync(Event("idempotent"), Timeout, CancellationToken.None);
+        Assert.Equal(3, _link.Published.Count);
+
+        await _policy.SendEventAsync(Event("plain", idempotent: false), Timeout, CancellationToken.None);
+        Assert.Equal(5, _link.Published.Count); // lost once, sent again on the next connection, and no more
+    }
 }

@@ -16,10 +16,42 @@ internal sealed class ScriptedDeliveryLink(PendingRequests pending) : IDxlDelive
     private readonly Queue<Step> _steps = new();
     private readonly Queue<bool> _confirmations = new();
 
+    private static readonly DateTimeOffset Epoch = new(2026, 12, 4, 12, 0, 0, TimeSpan.Zero);
+    private bool _connected = true;
+    private long _lostAtMs;
+
     public long NowMs { get; private set; } = 1_000_000;
+    public DateTimeOffset UtcNow => Epoch + TimeSpan.FromMilliseconds(NowMs);
     public DxlResilienceTimings Timings { get; } = DxlResilienceTimings.Default;
 
-    public bool Connected { get; set; } = true;
+    public bool Connected
+    {
+        get => _connected;
+        set
+        {
+            if (_connected && !value) _lostAtMs = NowMs;
+            _connected = value;
+        }
+    }
+
+    public bool IsConnected => Connected;
+    public int ReconnectCount { get; private set; }
+    public DxlOutage? LastOutage { get; private set; }
+
+    /// <summary>Time passes with nothing happening.</summary>
+    public void Advance(long ms) => NowMs += ms;
+
+    /// <summary>The connection comes back now: counts the reconnect and returns the outage it ended.</summary>
+    public DxlOutage Reconnect()
+    {
+        Connected = true;
+        ReconnectedAtMs = NowMs;
+        ReconnectCount++;
+        var broker = new Dxl.Config.DxlBroker("scripted", "127.0.0.1", 1);
+        LastOutage = new DxlOutage(Epoch + TimeSpan.FromMilliseconds(_lostAtMs), UtcNow, "scripted", broker, broker, ["ssl://127.0.0.1:1"]);
+        Note("reconnected");
+        return LastOutage;
+    }
 
     /// <summary>False: the client would not reconnect (closed, or reconnecting switched off).</summary>
     public bool Reconnects { get; set; } = true;
@@ -47,7 +79,8 @@ internal sealed class ScriptedDeliveryLink(PendingRequests pending) : IDxlDelive
     /// <summary>A reconnect has just happened: the settle window is open.</summary>
     public void JustReconnected() => ReconnectedAtMs = NowMs;
 
-    private void Note(string what) => Log.Add($"t={NowMs - 1_000_000} {what}");
+    public void Note(string what) => Log.Add($"t={NowMs - 1_000_000} {what}");
+
 
     public bool IsReady(TimeSpan timeout) => Connected;
 
@@ -62,9 +95,7 @@ internal sealed class ScriptedDeliveryLink(PendingRequests pending) : IDxlDelive
             return Task.FromException(Unreachable($"{what} was not sent in time"));
         }
         NowMs += ReconnectTakesMs;
-        Connected = true;
-        ReconnectedAtMs = NowMs;
-        Note("reconnected");
+        Reconnect();
         return Task.CompletedTask;
     }
 
@@ -109,7 +140,12 @@ internal sealed class ScriptedDeliveryLink(PendingRequests pending) : IDxlDelive
         }
     }
 
-    public Task<bool> ConfirmWrittenAsync() => Task.FromResult(_confirmations.Count == 0 || _confirmations.Dequeue());
+    /// <summary>The next scripted confirmation; never confirmed while the line is down (the broker cannot answer a ping).</summary>
+    public Task<bool> ConfirmWrittenAsync()
+    {
+        var scripted = _confirmations.Count == 0 || _confirmations.Dequeue();
+        return Task.FromResult(scripted && Connected);
+    }
 
     public Task DelayAsync(TimeSpan delay, CancellationToken cancellationToken)
     {
