@@ -21,7 +21,8 @@ namespace TieDxl.Dxl.Client;
 /// <item>After a reconnect, an event on a topic whose receivers the layer above can check (<see cref="EventReceivers"/>)
 /// waits until that check says they are back: published earlier, it would reach nobody.</item>
 /// <item>An idempotent event (<see cref="DxlEvent.IsIdempotent"/>) that went out across a reconnect is published again
-/// once its receivers are back; and the idempotent events the broker confirmed from one second before an outage to
+/// once its receivers are back; and the idempotent events the broker confirmed from one second before an outage (counted
+/// back from when the drop was noticed, less <see cref="RecentEvents.LateNotice"/>) to
 /// its end are published again after it, by the client itself, since a broker that crashes takes with it what it
 /// had read but not passed on.</item>
 /// </list>

@@ -85,8 +85,17 @@ internal sealed class EventReceivers
 /// </summary>
 internal sealed class RecentEvents
 {
-    /// <summary>Events confirmed this shortly before the line was lost may not have reached their receivers.</summary>
+    /// <summary>Events confirmed this shortly before the broker went down may not have reached their receivers.</summary>
     public static readonly TimeSpan ReplayWindow = TimeSpan.FromSeconds(1);
+
+    /// <summary>
+    /// How much later than the broker's death a dropped connection may be noticed (a loaded machine reads the closed
+    /// socket late): the window is counted back from when the drop was noticed, so it reaches back this much further.
+    /// </summary>
+    public static readonly TimeSpan LateNotice = TimeSpan.FromSeconds(2);
+
+    // Kept while no replay is due: the whole window, and a second more than it.
+    private static readonly TimeSpan Keep = ReplayWindow + LateNotice + TimeSpan.FromSeconds(1);
 
     private const int Capacity = 16_384;
     private readonly ConcurrentQueue<(DateTimeOffset At, DxlEvent Event)> _recent = new();
@@ -96,14 +105,17 @@ internal sealed class RecentEvents
     {
         _recent.Enqueue((now, dxlEvent));
         while (_recent.TryPeek(out var oldest) &&
-               ((!keepAll && now - oldest.At > ReplayWindow + ReplayWindow) || _recent.Count > Capacity))
+               ((!keepAll && now - oldest.At > Keep) || _recent.Count > Capacity))
             _recent.TryDequeue(out _);
     }
 
-    /// <summary>The events confirmed from one replay window before the outage up to its end (a confirmation may be recorded just after the drop was noticed).</summary>
+    /// <summary>
+    /// The events confirmed from one replay window before the broker may have gone down (the drop noticed, less
+    /// <see cref="LateNotice"/>) up to the end of the outage (a confirmation may be recorded just after the drop was noticed).
+    /// </summary>
     public List<DxlEvent> Around(DxlOutage outage)
     {
-        var from = outage.DisconnectedAt - ReplayWindow;
+        var from = outage.DisconnectedAt - LateNotice - ReplayWindow;
         var events = new List<DxlEvent>();
         foreach (var (at, dxlEvent) in _recent)
             if (at >= from && at <= outage.ReconnectedAt) events.Add(dxlEvent);
