@@ -272,7 +272,4 @@ public sealed class DxlClient : IAsyncDisposable
     /// <summary>Unregisters the service and unsubscribes its topics.</summary>
     public Task UnregisterServiceAsync(DxlService service, CancellationToken cancellationToken = default) =>
         _services.UnregisterAsync(service, cancellationToken);
-
-    /// <summary>The registration record the broker expects, keys in the Python client's order.</summary>
-    internal static byte[] RegistrationJson(DxlService service) => DxlServiceHost.RegistrationJson(service);
 }

@@ -74,9 +74,6 @@ internal sealed class EventReceivers
 
     private void MarkBack(string topic, int reconnects) =>
         _backAfter.AddOrUpdate(topic, reconnects, (_, seen) => Math.Max(seen, reconnects));
-
-    /// <summary>True when a check for the topic has not yet passed after the last reconnect.</summary>
-    public bool IsPending(string topic, int reconnects) => _checks.ContainsKey(topic) && _backAfter.GetValueOrDefault(topic) < reconnects;
 }
 
 /// <summary>

@@ -84,17 +84,8 @@ public abstract class TieDxlCmdletBase : PSCmdlet, IDisposable
     /// Runs <paramref name="work"/> (see <see cref="RunSync{T}"/>); a failure stops the command with its mapped error
     /// record, targeting <paramref name="target"/>. Ctrl+C stops the pipeline.
     /// </summary>
-    private protected T Run<T>(Func<CancellationToken, Task<T>> work, object? target, TimeSpan? timeout = null, DxlSession? logFrom = null)
-    {
-        try
-        {
-            return RunSync(work, timeout, logFrom);
-        }
-        catch (Exception ex) when (ex is not PipelineStoppedException)
-        {
-            throw ThrowDxlError(ex, target);
-        }
-    }
+    private protected T Run<T>(Func<CancellationToken, Task<T>> work, object? target, TimeSpan? timeout = null, DxlSession? logFrom = null) =>
+        Guard(() => RunSync(work, timeout, logFrom), target);
 
     /// <inheritdoc cref="Run{T}"/>
     private protected void Run(Func<CancellationToken, Task> work, object? target, TimeSpan? timeout = null, DxlSession? logFrom = null) =>
