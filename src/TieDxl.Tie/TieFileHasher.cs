@@ -48,4 +48,27 @@ public static class TieFileHasher
         sha256.GetHashAndReset(digest);
         return hashes.Merge(TieHashes.FromBytes(HashType.Sha256, digest[..32]));
     }
+
+    /// <summary>
+    /// All three hashes of a file that was hashed before (Get-FileHash gives one): one read, then each hash given
+    /// must match what the file holds now, or the file changed since and its new hashes would describe another file.
+    /// </summary>
+    /// <exception cref="TieFileChangedException">A given hash is not the file's hash any more.</exception>
+    public static async Task<TieHashes> CompleteAsync(string path, TieHashes given, CancellationToken cancellationToken)
+    {
+        var all = await HashAsync(path, cancellationToken).ConfigureAwait(false);
+        foreach (var entry in given.Entries)
+            if (!string.Equals(all[entry.Key], entry.Value, StringComparison.Ordinal))
+                throw new TieFileChangedException(path, entry.Key, entry.Value, all[entry.Key]!);
+        return all;
+    }
+}
+
+/// <summary>A file's content is no longer the content a hash given for it was computed from.</summary>
+public sealed class TieFileChangedException(string path, HashType hashType, string given, string now)
+    : IOException($"'{path}' changed since it was hashed: its {hashType.WireName().ToUpperInvariant()} is now {now}, not {given}. " +
+                  "Hash it again (Get-FileHash) or pipe the file itself.")
+{
+    public string Path { get; } = path;
+    public HashType HashType { get; } = hashType;
 }

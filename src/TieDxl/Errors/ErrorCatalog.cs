@@ -75,6 +75,7 @@ internal static class ErrorCatalog
     public const string FileNotFound = "FileNotFound";
     public const string PathIsDirectory = "PathIsDirectory";
     public const string FileUnreadable = "FileUnreadable";
+    public const string FileChangedSinceHashed = "FileChangedSinceHashed";
 
     /// <summary>
     /// An error record. <paramref name="exception"/> becomes the record's exception as is; without one a
@@ -113,6 +114,7 @@ internal static class ErrorCatalog
     private static readonly Kind MissingFile = new(FileNotFound, ErrorCategory.ObjectNotFound);
     private static readonly Kind BrokenFile = new(FileUnreadable, ErrorCategory.ReadError);
     private static readonly Kind BadArgument = new(TieInvalidArgument, ErrorCategory.InvalidArgument);
+    private static readonly Kind ChangedFile = new(FileChangedSinceHashed, ErrorCategory.InvalidData);
 
     // The fabric, as the DXL client saw it.
     private static readonly Kind Tls = new(TlsRejected, ErrorCategory.SecurityError,
@@ -167,6 +169,7 @@ internal static class ErrorCatalog
         UnauthorizedAccessException e when aboutItem => (UnreadableFile, $"cannot read the file: {e.Message}", target),
         FileNotFoundException e when aboutItem => (MissingFile, e.Message, target),
         CryptographicException e when aboutItem => (BrokenFile, e.Message, target),
+        TieFileChangedException e => (ChangedFile, e.Message, target),
 
         DxlTlsException e => (Tls, e.Message, target),
         DxlConfigException e => (IsMissingFile(e) ? ConfigMissing : ConfigBad, e.Message, e.File ?? target),

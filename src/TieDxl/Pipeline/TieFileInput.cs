@@ -14,6 +14,19 @@ internal sealed record TieFileInput(TieHashes? Hashes, string? FilePath, string?
     /// <summary>A lookup that came with the input (Get-TieFileReputation output): no need to ask TIE again.</summary>
     public FileReputationResult? Known { get; init; }
 
+    /// <summary>
+    /// The file the given hashes were computed from (Get-FileHash output, or a Path beside the hashes): a set or report
+    /// reads it once, when it still exists, to send all three hashes.
+    /// </summary>
+    public string? HashedFile { get; init; }
+
+    /// <summary>
+    /// This input with its hashes to be completed from <see cref="HashedFile"/> on the worker, when fewer than three
+    /// were given; otherwise itself. TIE keeps an incomplete record of a file reported with one hash type.
+    /// </summary>
+    public TieFileInput WithCompleteHashes() =>
+        Hashes is { Count: < 3 } && HashedFile is not null && Problem is null && File.Exists(HashedFile) ? this with { FilePath = HashedFile } : this;
+
     /// <summary>How ShouldProcess and error messages name this item.</summary>
     public string Describe() => Hashes is { } h ? TieTargets.Describe(h, Name) : DisplayPath ?? FilePath ?? Target?.ToString() ?? "(input)";
 }
@@ -81,7 +94,7 @@ internal static class TieFileInputResolver
                         $"{algorithm} hash '{Shorten(hex)}'{(path is null ? "" : $" of '{path}'")}: TIE knows MD5, SHA1 and SHA256 only. Use Get-FileHash -Algorithm SHA256.");
                 hashes = TieHashes.FromHex(type, hex);
             }
-            return new TieFileInput(hashes, null, name ?? (path is null ? null : Path.GetFileName(path)), path, target);
+            return Given(hashes, name, path, target);
         }
         catch (TieHashFormatException e)
         {
@@ -99,7 +112,7 @@ internal static class TieFileInputResolver
             if (!string.IsNullOrWhiteSpace(md5)) hashes = hashes.With(HashType.Md5, md5.Trim());
             if (!string.IsNullOrWhiteSpace(sha1)) hashes = hashes.With(HashType.Sha1, sha1.Trim());
             if (!string.IsNullOrWhiteSpace(sha256)) hashes = hashes.With(HashType.Sha256, sha256.Trim());
-            return new TieFileInput(hashes, null, name ?? (path is null ? null : Path.GetFileName(path)), path, target);
+            return Given(hashes, name, path, target);
         }
         catch (TieHashFormatException e)
         {
@@ -135,6 +148,13 @@ internal static class TieFileInputResolver
             return Problem(target, FileNotFound, $"File '{path}' does not exist.", ErrorCategory.ObjectNotFound);
         return new TieFileInput(null, path, Path.GetFileName(path), path, target);
     }
+
+    /// <summary>Hashes as given, with the file they came from (not touched here: only a set or report needs it).</summary>
+    private static TieFileInput Given(TieHashes hashes, string? name, string? path, object target) =>
+        new(hashes, null, name ?? (path is null ? null : Path.GetFileName(path)), path, target)
+        {
+            HashedFile = hashes.Count < 3 && !string.IsNullOrEmpty(path) ? path : null,
+        };
 
     private static TieFileInput Problem(object target, string id, string message, ErrorCategory category = ErrorCategory.InvalidArgument, Exception? e = null) =>
         new(null, null, null, null, target, new TieInputProblem(id, category, message, e));

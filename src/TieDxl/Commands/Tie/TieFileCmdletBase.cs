@@ -67,11 +67,23 @@ public abstract class TieFileCmdletBase : TieBulkCmdletBase
         Func<Exception, PipelineMessage?>? failureOutput = null) =>
         Enqueue(input.Target, input, work, failureOutput);
 
-    /// <summary>The input's hashes: as given, at no cost, or computed from the file (on the worker; one read for all three).</summary>
+    /// <summary>
+    /// The input's hashes: as given, at no cost; computed from the file (on the worker; one read for all three); or,
+    /// for a set whose input came with fewer than three (see <see cref="CompletesGivenHashes"/>), completed from the file.
+    /// </summary>
     private protected static ValueTask<TieHashes> HashesOf(TieFileInput input, CancellationToken cancellationToken) =>
-        input.Hashes is { } hashes
-            ? new ValueTask<TieHashes>(hashes)
-            : new ValueTask<TieHashes>(TieFileHasher.HashAsync(input.FilePath!, cancellationToken));
+        (input.Hashes, input.FilePath) switch
+        {
+            ({ } given, null) => new ValueTask<TieHashes>(given),
+            ({ } given, { } file) => new ValueTask<TieHashes>(TieFileHasher.CompleteAsync(file, given, cancellationToken)),
+            _ => new ValueTask<TieHashes>(TieFileHasher.HashAsync(input.FilePath!, cancellationToken)),
+        };
+
+    /// <summary>
+    /// True where TIE keeps what is sent (sets and reports): an input that names the file its hashes came from (a
+    /// Get-FileHash result) is then read once for MD5, SHA-1 and SHA-256. A lookup needs one hash and reads nothing.
+    /// </summary>
+    private protected virtual bool CompletesGivenHashes => false;
 
     /// <summary>Name to report for hashes given by parameter (Set cmdlets send it to TIE).</summary>
     private protected virtual string? ParameterFileName => null;
@@ -92,7 +104,7 @@ public abstract class TieFileCmdletBase : TieBulkCmdletBase
         if (input.Problem is { } problem)
             EnqueueMessage(new PipelineMessage.Error(ErrorCatalog.Create(problem.ErrorId, problem.Category, input.Target, problem.Message, problem.Exception)));
         else
-            ProcessItem(input);
+            ProcessItem(CompletesGivenHashes ? input.WithCompleteHashes() : input);
     }
 
     private TieFileInput? PipedInput()

@@ -22,4 +22,6 @@ public abstract class TieFileSetCmdletBase : TieFileCmdletBase
     public SwitchParameter PassThru { get; set; }
 
     private protected override string? ParameterFileName => FileName;
+
+    private protected override bool CompletesGivenHashes => true;
 }
