@@ -205,6 +205,8 @@ public static class TieJournal
     /// <summary>The entry on one line, or null when it is not a complete journal line.</summary>
     private static TieJournalEntry? Parse(string line)
     {
+        // The marker must be there, not defaulted: other JSON would otherwise read as an entry.
+        if (!line.StartsWith(LinePrefix, StringComparison.Ordinal)) return null;
         try
         {
             var entry = JsonSerializer.Deserialize<TieJournalEntry>(line, Json);
