@@ -7,18 +7,6 @@ BeforeAll {
     Import-Module (Join-Path $PSScriptRoot 'TestSupport.psm1') -Force -ErrorAction Stop
     $script:SavedConfig = $env:TIEDXL_CONFIG
     $env:TIEDXL_CONFIG = $null
-
-    # Sends one External report for a new file and waits until TIE shows it: every report sent before it (same
-    # client, same topic, in order) has then been applied too, so the counter is final.
-    function script:Send-ProbeReport {
-        $r = Set-TieExternalReputation -Sha256 (New-TieTestHash -Bytes 32) -TrustLevel MightBeTrusted -FileName probe.exe -Force -Verify -PassThru `
-            -Confirm:$false -WarningAction SilentlyContinue -ErrorAction Stop
-        $r.Verified | Should -BeTrue -Because 'the probe report must reach TIE'
-    }
-
-    function script:New-TestFile([string] $Name = 'new.exe') {
-        @{ md5 = New-TieTestHash -Bytes 16; sha1 = New-TieTestHash -Bytes 20; sha256 = New-TieTestHash -Bytes 32; name = $Name }
-    }
 }
 
 AfterAll {
@@ -36,11 +24,11 @@ Describe 'Unchanged and the journal on <Kind>' -ForEach @(@{ Kind = 'Fabric' }, 
     }
 
     It 'sends the same External report once: Sent, then Unchanged, and TIE counted one report' {
-        $f = New-TestFile 'twice.exe'
+        $f = New-TieTestFile 'twice.exe'
         $reports = $B.ExternalReports
         $first = $f | Set-TieExternalReputation -TrustLevel MostLikelyMalicious -FileType PeExe -Verify -PassThru -Confirm:$false -ErrorAction Stop
         $second = $f | Set-TieExternalReputation -TrustLevel MostLikelyMalicious -FileType PeExe -PassThru -Confirm:$false -ErrorAction Stop -Verbose 4>&1
-        Send-ProbeReport
+        Send-TieProbeReport
         $first.Status | Should -Be 'Sent'
         $first.TrustLevelBefore | Should -Be 'NotSet'
         $result = @($second | Where-Object { $_ -is [TieDxl.TieSetReputationResult] })
@@ -48,12 +36,13 @@ Describe 'Unchanged and the journal on <Kind>' -ForEach @(@{ Kind = 'Fabric' }, 
         $result[0].Status | Should -Be 'Unchanged'
         $result[0].TrustLevelBefore | Should -Be 'MostLikelyMalicious'
         $result[0].Reason | Should -Match 'already says MostLikelyMalicious.*-Force'
+        ($result | Out-String -Width 160) | Should -Match 'Unchanged\s+External\s+MostLikelyMalicious\s+twice\.exe'
         @($second | Where-Object { $_ -is [System.Management.Automation.VerboseRecord] -and "$_" -match "^Unchanged SHA256:$($f.sha256)" }).Count | Should -Be 1
         $B.ExternalReports | Should -Be ($reports + 2) -Because 'the first report and the probe were sent, not the second'
     }
 
     It 'sets the same Enterprise file reputation once: Sent, then Unchanged with a lookup alone; -Force sends' {
-        $f = New-TestFile 'twice-ent.exe'
+        $f = New-TieTestFile 'twice-ent.exe'
         $requests = $B.TieRequests
         $first = $f | Set-TieFileReputation -TrustLevel KnownMalicious -PassThru -Confirm:$false -ErrorAction Stop
         $B.TieRequests - $requests | Should -Be 2 -Because 'a lookup, then the set'
@@ -79,7 +68,7 @@ Describe 'Unchanged and the journal on <Kind>' -ForEach @(@{ Kind = 'Fabric' }, 
 
     It 'writes no journal under -WhatIf' {
         $journal = Join-Path $TestDrive "whatif-$Kind.jsonl"
-        New-TestFile | Set-TieFileReputation -TrustLevel KnownMalicious -JournalPath $journal -WhatIf
+        New-TieTestFile | Set-TieFileReputation -TrustLevel KnownMalicious -JournalPath $journal -WhatIf
         Set-TieCertificateReputation -Sha1 (New-TieTestHash -Bytes 20) -TrustLevel KnownMalicious -JournalPath $journal -WhatIf
         Test-Path -LiteralPath $journal | Should -BeFalse
     }
@@ -88,9 +77,9 @@ Describe 'Unchanged and the journal on <Kind>' -ForEach @(@{ Kind = 'Fabric' }, 
         $notes = Join-Path $TestDrive "notes-$Kind.txt"
         Set-Content -LiteralPath $notes -Value 'not a journal'
         $requests = $B.TieRequests
-        { New-TestFile | Set-TieFileReputation -TrustLevel KnownMalicious -JournalPath $notes -Confirm:$false -ErrorAction Stop } |
+        { New-TieTestFile | Set-TieFileReputation -TrustLevel KnownMalicious -JournalPath $notes -Confirm:$false -ErrorAction Stop } |
             Should -Throw -ExpectedMessage "*$notes*is not a TieDxl journal*"
-        try { New-TestFile | Set-TieFileReputation -TrustLevel KnownMalicious -JournalPath $notes -Confirm:$false -ErrorAction Stop }
+        try { New-TieTestFile | Set-TieFileReputation -TrustLevel KnownMalicious -JournalPath $notes -Confirm:$false -ErrorAction Stop }
         catch { $_.FullyQualifiedErrorId | Should -BeLike 'InvalidJournal,*' }
         $B.TieRequests | Should -Be $requests
         Get-Content -LiteralPath $notes -Raw | Should -Be "not a journal$([Environment]::NewLine)"
@@ -102,7 +91,7 @@ Describe 'Unchanged and the journal on <Kind>' -ForEach @(@{ Kind = 'Fabric' }, 
 
     It 'journals External reports and certificate sets, and Undo-TieReputation restores them (piped from Import-TieJournal)' {
         $journal = Join-Path $TestDrive "mixed-$Kind.jsonl"
-        $f = New-TestFile 'ext.exe'
+        $f = New-TieTestFile 'ext.exe'
         $sha1 = New-TieTestHash -Bytes 20
         $null = $f | Set-TieExternalReputation -TrustLevel MightBeMalicious -FileType PeExe -Verify -JournalPath $journal -Confirm:$false -ErrorAction Stop
         Set-TieCertificateReputation -Sha1 $sha1 -TrustLevel KnownMalicious -Comment pester -JournalPath $journal -Confirm:$false -ErrorAction Stop
@@ -126,10 +115,32 @@ Describe 'Unchanged and the journal on <Kind>' -ForEach @(@{ Kind = 'Fabric' }, 
         $r[0] | Should -BeOfType [TieDxl.TieSetReputationResult]
         $r[0].Provider | Should -Be 'Enterprise' -Because 'the newest change (the certificate) is undone first'
         $r[0].TrustLevel | Should -Be 'NotSet'
+        ($r | Out-String -Width 160) | Should -Match 'Sent\s+Enterprise\s+NotSet'
         (Get-TieCertificateReputation -Sha1 $sha1 -ErrorAction Stop).Enterprise | Should -Be 'NotSet'
         $null = Set-TieExternalReputation -Sha256 $f.sha256 -TrustLevel NotSet -Verify -Force -Confirm:$false -ErrorAction Stop -WarningAction SilentlyContinue
         (Get-TieFileReputation -Sha256 $f.sha256 -ErrorAction Stop).External | Should -BeIn @($null, '', 'NotSet')
         @(Import-TieJournal $undo | Where-Object Status -EQ Sent).Count | Should -Be 2
+    }
+}
+
+Describe 'Journal error records and views' {
+    It 'maps a journal that cannot be written to JournalWriteFailed (WriteError), one that is no journal to InvalidJournal (InvalidData)' {
+        $catalog = [TieDxl.DxlSession].Assembly.GetType('TieDxl.Errors.ErrorCatalog', $true)
+        $map = { param($e) $catalog.GetMethod('FromException', [type[]]@([Exception], [object], [string])).Invoke($null, @($e, 'x', 'item')) }
+        $write = & $map ([TieDxl.Tie.TieJournalException]::new('/j.jsonl', 'cannot be written: disk full', $true, $null))
+        $write.FullyQualifiedErrorId | Should -Be 'JournalWriteFailed'
+        $write.CategoryInfo.Category | Should -Be 'WriteError'
+        $write.ErrorDetails.Message | Should -BeLike "item: Journal '/j.jsonl': cannot be written*"
+        $read = & $map ([TieDxl.Tie.TieJournalException]::new('/j.jsonl', 'is not a TieDxl journal', $false, $null))
+        $read.FullyQualifiedErrorId | Should -Be 'InvalidJournal'
+        $read.CategoryInfo.Category | Should -Be 'InvalidData'
+    }
+
+    It 'shows journal entries and Unchanged results in full in their table views' {
+        $entry = [TieDxl.Tie.TieJournalEntry]@{ Sha256 = 'ab' * 32; Name = 'x.exe'; ProviderId = 3; Status = 'Unchanged'; TrustLevelBefore = 'KnownMalicious'
+            TrustLevelRequested = 'KnownMalicious'; TrustLevelAfter = 'KnownMalicious'; Time = [DateTimeOffset]::new(2026, 12, 4, 20, 0, 0, [TimeSpan]::Zero) }
+        $text = $entry | Out-String -Width 200
+        $text | Should -Match '2026-12-04 20:00:00\s+Set\s+Unchanged\s+Enterprise\s+KnownMalicious\s+KnownMalicious\s+SHA256:(ab){32} \(x\.exe\)'
     }
 }
 
