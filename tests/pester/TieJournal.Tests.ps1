@@ -109,6 +109,12 @@ Describe 'Unchanged and the journal on <Kind>' -ForEach @(@{ Kind = 'Fabric' }, 
         $entries[3].TrustLevelBefore | Should -Be 'NotSet'
         $entries[3].TrustLevelAfter | Should -Be 'KnownMalicious'
 
+        $whatIf = Join-Path $TestDrive "mixed-whatif-$Kind.jsonl"
+        $requests = $B.TieRequests
+        Undo-TieReputation -LiteralPath $journal -JournalPath $whatIf -WhatIf -ErrorAction Stop
+        Test-Path -LiteralPath $whatIf | Should -BeFalse
+        $B.TieRequests | Should -Be $requests -Because '-WhatIf looks nothing up and sends nothing'
+
         $undo = Join-Path $TestDrive "mixed-undo-$Kind.jsonl"
         $r = @($entries | Undo-TieReputation -JournalPath $undo -PassThru -Confirm:$false -ErrorAction Stop)
         @($r.Status) | Should -Be @('Sent', 'Sent')
