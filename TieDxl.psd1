@@ -32,6 +32,8 @@
         'Set-TieCertificateReputation'
         'Get-TieCertificateFirstReference'
         'Receive-TieEvent'
+        'Import-TieJournal'
+        'Undo-TieReputation'
     )
     FunctionsToExport    = @()
     AliasesToExport      = @()

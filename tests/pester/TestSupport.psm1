@@ -54,6 +54,20 @@ function Wait-TieCondition {
     }
 }
 
+# A file with all three hashes that TIE has never seen, as a hashtable the TIE cmdlets take from the pipeline.
+function New-TieTestFile {
+    param([string] $Name = 'new.exe')
+    @{ md5 = New-TieTestHash -Bytes 16; sha1 = New-TieTestHash -Bytes 20; sha256 = New-TieTestHash -Bytes 32; name = $Name }
+}
+
+# Sends one External report for a new file (default session) and waits until TIE shows it: every report sent before
+# it (same client, same topic, in order) has then been applied too, so the simulator's counter is final.
+function Send-TieProbeReport {
+    $r = Set-TieExternalReputation -Sha256 (New-TieTestHash -Bytes 32) -TrustLevel MightBeTrusted -FileName probe.exe -Force -Verify -PassThru `
+        -Confirm:$false -WarningAction SilentlyContinue -ErrorAction Stop
+    if (-not $r.Verified) { throw 'The probe report did not reach TIE.' }
+}
+
 function Get-FreeLoopbackPort {
     $listener = [System.Net.Sockets.TcpListener]::new([System.Net.IPAddress]::Loopback, 0)
     $listener.Start()
@@ -211,5 +225,5 @@ function Stop-TieTestBroker {
     }
 }
 
-Export-ModuleMember -Function Get-TieSeed, Get-TieDxlTestModulePath, New-TieTestHash, Wait-TieCondition, Get-FreeLoopbackPort,
+Export-ModuleMember -Function Get-TieSeed, Get-TieDxlTestModulePath, New-TieTestHash, New-TieTestFile, Send-TieProbeReport, Wait-TieCondition, Get-FreeLoopbackPort,
     Resolve-MosquittoPath, Start-TestMosquitto, Stop-TestMosquitto, Start-TieTestBroker, Stop-TieTestBroker

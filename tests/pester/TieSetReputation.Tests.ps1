@@ -9,20 +9,6 @@ BeforeAll {
     $script:Seed = Get-TieSeed
     $script:SavedConfig = $env:TIEDXL_CONFIG
     $env:TIEDXL_CONFIG = $null
-
-    # Sends one External report for a new file and waits until TIE shows it: every report sent before it (same
-    # client, same topic, in order) has then been applied too, so the counter is final.
-    function script:Send-ProbeReport {
-        $probe = New-TieTestHash -Bytes 32
-        $r = Set-TieExternalReputation -Sha256 $probe -TrustLevel MightBeTrusted -FileName probe.exe -Force -Verify -PassThru `
-            -Confirm:$false -WarningAction SilentlyContinue -ErrorAction Stop
-        $r.Verified | Should -BeTrue -Because 'the probe report must reach TIE'
-    }
-
-    # A file with all three hashes that TIE has never seen.
-    function script:New-TestFile([string] $Name = 'new.exe') {
-        @{ md5 = New-TieTestHash -Bytes 16; sha1 = New-TieTestHash -Bytes 20; sha256 = New-TieTestHash -Bytes 32; name = $Name }
-    }
 }
 
 AfterAll {
@@ -40,13 +26,13 @@ Describe 'Set-TieExternalReputation on <Kind>' -ForEach @(@{ Kind = 'Fabric' }, 
     }
 
     It 'sends nothing and looks nothing up under -WhatIf' {
-        $f = New-TestFile
+        $f = New-TieTestFile
         $reports = $B.ExternalReports
         $requests = $B.TieRequests
         $out = $f | Set-TieExternalReputation -TrustLevel KnownMalicious -FileType PeExe -WhatIf -PassThru
         $out | Should -BeNullOrEmpty
         $B.TieRequests | Should -Be $requests
-        Send-ProbeReport
+        Send-TieProbeReport
         $B.ExternalReports | Should -Be ($reports + 1) -Because 'only the probe was sent'
         $after = Get-TieFileReputation -Sha256 $f.sha256 -ErrorAction Stop
         $after.External | Should -BeNullOrEmpty
@@ -54,7 +40,7 @@ Describe 'Set-TieExternalReputation on <Kind>' -ForEach @(@{ Kind = 'Fabric' }, 
     }
 
     It 'sends with -Confirm:$false and TIE then reports External (provider 15)' {
-        $f = New-TestFile 'dropper.exe'
+        $f = New-TieTestFile 'dropper.exe'
         $reports = $B.ExternalReports
         $out = $f | Set-TieExternalReputation -TrustLevel MostLikelyMalicious -FileType PeExe -Comment 'pester' -Confirm:$false -ErrorAction Stop
         $out | Should -BeNullOrEmpty -Because 'no -PassThru'
@@ -87,7 +73,7 @@ Describe 'Set-TieExternalReputation on <Kind>' -ForEach @(@{ Kind = 'Fabric' }, 
         $r[0].Before.HasDefinitiveReputation | Should -BeTrue
         $r[0].Verified | Should -BeNullOrEmpty
         @($w | Where-Object { "$_" -like "Skipped SHA256:$($Seed.NotepadSha256)*" }).Count | Should -Be 1
-        Send-ProbeReport
+        Send-TieProbeReport
         $B.ExternalReports | Should -Be ($reports + 1) -Because 'only the probe was sent'
         (Get-TieFileReputation -Sha256 $Seed.NotepadSha256 -ErrorAction Stop).External | Should -BeNullOrEmpty
     }
@@ -107,8 +93,8 @@ Describe 'Set-TieExternalReputation on <Kind>' -ForEach @(@{ Kind = 'Fabric' }, 
     }
 
     It 'writes one -PassThru result per input, in order: Sent, Skipped, Sent' {
-        $a = New-TestFile 'a.exe'
-        $c = New-TestFile 'c.exe'
+        $a = New-TieTestFile 'a.exe'
+        $c = New-TieTestFile 'c.exe'
         $eicar = @{ md5 = $Seed.EicarMd5; sha1 = $Seed.EicarSha1; sha256 = $Seed.EicarSha256; name = 'eicar.com' }
         $reports = $B.ExternalReports
         $r = @($a, $eicar, $c | Set-TieExternalReputation -TrustLevel MightBeMalicious -FileType PeExe -PassThru -Confirm:$false `
@@ -121,13 +107,13 @@ Describe 'Set-TieExternalReputation on <Kind>' -ForEach @(@{ Kind = 'Fabric' }, 
         $r[0].Before.HasDefinitiveReputation | Should -BeFalse
         $r[1].Reason | Should -Match 'GTI says KnownMalicious'
         Wait-TieCondition { $B.ExternalReports -ge $reports + 2 } -TimeoutSec 15 | Should -BeTrue
-        Send-ProbeReport
+        Send-TieProbeReport
         $B.ExternalReports | Should -Be ($reports + 3)
         ($r | Out-String -Width 120) | Should -Match 'Skipped\s+External\s+MightBeMalicious\s+eicar\.com\s+GTI says'
     }
 
     It 'confirms with -Verify that TIE reports provider 15' {
-        $f = New-TestFile 'verified.exe'
+        $f = New-TieTestFile 'verified.exe'
         $r = $f | Set-TieExternalReputation -TrustLevel KnownMalicious -FileType PeExe -Verify -PassThru -Confirm:$false -ErrorAction Stop
         $r.Status | Should -Be 'Sent'
         $r.Verified | Should -BeTrue
@@ -138,7 +124,7 @@ Describe 'Set-TieExternalReputation on <Kind>' -ForEach @(@{ Kind = 'Fabric' }, 
     }
 
     It 'reports Failed (Verified false, TieVerifyFailed) when TIE never confirms' {
-        $f = New-TestFile 'unconfirmed.exe'
+        $f = New-TieTestFile 'unconfirmed.exe'
         $reports = $B.ExternalReports
         $B.Simulator.Mode = 'NoReply'
         try {
@@ -163,7 +149,7 @@ Describe 'Set-TieExternalReputation on <Kind>' -ForEach @(@{ Kind = 'Fabric' }, 
     }
 
     It 'writes a Failed -PassThru result (and an error) when the lookup before sending fails' {
-        $f = New-TestFile 'lookup-fails.exe'
+        $f = New-TieTestFile 'lookup-fails.exe'
         $reports = $B.ExternalReports
         $B.Simulator.Mode = 'NoReply'
         try {
@@ -174,7 +160,7 @@ Describe 'Set-TieExternalReputation on <Kind>' -ForEach @(@{ Kind = 'Fabric' }, 
         $err.Count | Should -Be 1
         $err[0].FullyQualifiedErrorId | Should -BeLike 'TieRequestTimeout,*'
         $err[0].CategoryInfo.Category | Should -Be 'OperationTimeout'
-        Send-ProbeReport
+        Send-TieProbeReport
         $B.ExternalReports | Should -Be ($reports + 1) -Because 'nothing may be sent without the lookup'
         # -PassThru promises a result per file (Sent, Skipped or Failed, with the reason).
         $r.Count | Should -Be 1 -Because '-PassThru writes a result per file, Failed when nothing was sent'
@@ -183,7 +169,7 @@ Describe 'Set-TieExternalReputation on <Kind>' -ForEach @(@{ Kind = 'Fabric' }, 
     }
 
     It 'takes Get-TieFileReputation output without a second lookup' {
-        $f = New-TestFile 'piped.exe'
+        $f = New-TieTestFile 'piped.exe'
         $rep = @($f, @{ sha256 = $Seed.EicarSha256; name = 'eicar.com' } | Get-TieFileReputation -ErrorAction Stop)
         $rep.Count | Should -Be 2
         $requests = $B.TieRequests
@@ -222,13 +208,13 @@ Describe 'Set-TieExternalReputation on <Kind>' -ForEach @(@{ Kind = 'Fabric' }, 
         @($w | Where-Object { "$_" -match 'no name' }).Count | Should -Be 1
         @($w | Where-Object { "$_" -match 'fewer than three' }).Count | Should -Be 1
         @($w | Where-Object { "$_" -match 'FileType' }).Count | Should -Be 1
-        $f = New-TestFile 'complete.exe'
+        $f = New-TieTestFile 'complete.exe'
         $null = $f | Set-TieExternalReputation -TrustLevel MightBeTrusted -FileType PeExe -Confirm:$false -ErrorAction Stop -WarningVariable w2 -WarningAction SilentlyContinue
         $w2.Count | Should -Be 0
     }
 
     It 'reports bad input as errors and still sends the good items' {
-        $good = New-TestFile 'good.exe'
+        $good = New-TieTestFile 'good.exe'
         $reports = $B.ExternalReports
         $r = @($good, 'zz-not-a-hash' | Set-TieExternalReputation -TrustLevel MightBeMalicious -FileType PeExe -PassThru -Confirm:$false -ErrorAction SilentlyContinue -ErrorVariable err)
         $r.Count | Should -Be 1
@@ -251,7 +237,7 @@ Describe 'Set-TieFileReputation on <Kind>' -ForEach @(@{ Kind = 'Fabric' }, @{ K
     It 'is ConfirmImpact High: without -Confirm:$false a host that cannot prompt refuses, and nothing is set' {
         (Get-Command Set-TieFileReputation).ImplementingType.GetCustomAttributes([System.Management.Automation.CmdletAttribute], $false)[0].ConfirmImpact |
             Should -Be 'High'
-        $f = New-TestFile 'refused.exe'
+        $f = New-TieTestFile 'refused.exe'
         $requests = $B.TieRequests
         $ps = [powershell]::Create()
         try {
@@ -272,7 +258,7 @@ Describe 'Set-TieFileReputation on <Kind>' -ForEach @(@{ Kind = 'Fabric' }, @{ K
     }
 
     It 'in a non-interactive pwsh fails without -Confirm:$false and sets nothing, and sets with it' {
-        $f = New-TestFile 'child.exe'
+        $f = New-TieTestFile 'child.exe'
         $script = Join-Path $TestDrive "child-$Kind.ps1"
         @'
 param($ModulePath, $ConfigPath, $Hash)
@@ -298,7 +284,7 @@ Set-TieFileReputation -Sha256 $Hash -TrustLevel KnownMalicious -Confirm:$false -
     }
 
     It 'sets nothing under -WhatIf' {
-        $f = New-TestFile
+        $f = New-TieTestFile
         $requests = $B.TieRequests
         $out = $f | Set-TieFileReputation -TrustLevel KnownMalicious -WhatIf -PassThru
         $out | Should -BeNullOrEmpty
@@ -306,11 +292,11 @@ Set-TieFileReputation -Sha256 $Hash -TrustLevel KnownMalicious -Confirm:$false -
         (Get-TieFileReputation -Sha256 $f.sha256 -ErrorAction Stop).Enterprise | Should -Be 'NotSet'
     }
 
-    It 'sets the Enterprise reputation with -Confirm:$false (PassThru Sent, one request)' {
-        $f = New-TestFile 'bad.exe'
+    It 'sets the Enterprise reputation with -Confirm:$false (PassThru Sent; a lookup, then one set request)' {
+        $f = New-TieTestFile 'bad.exe'
         $requests = $B.TieRequests
         $r = $f | Set-TieFileReputation -TrustLevel KnownMalicious -Comment pester -PassThru -Confirm:$false -ErrorAction Stop
-        $B.TieRequests - $requests | Should -Be 1
+        $B.TieRequests - $requests | Should -Be 2 -Because 'the file is looked up first (Unchanged when Enterprise already says it), then set'
         $r | Should -BeOfType [TieDxl.TieSetReputationResult]
         $r.Status | Should -Be 'Sent'
         $r.Provider | Should -Be 'Enterprise'
@@ -350,7 +336,7 @@ Set-TieFileReputation -Sha256 $Hash -TrustLevel KnownMalicious -Confirm:$false -
     }
 
     It 'writes Failed and a TieRequestTimeout error when TIE does not answer' {
-        $f = New-TestFile 'timeout.exe'
+        $f = New-TieTestFile 'timeout.exe'
         $B.Simulator.Mode = 'NoReply'
         try {
             $r = $f | Set-TieFileReputation -TrustLevel KnownMalicious -TimeoutSec 1 -PassThru -Confirm:$false -ErrorAction SilentlyContinue -ErrorVariable err

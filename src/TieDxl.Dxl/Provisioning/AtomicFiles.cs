@@ -60,8 +60,9 @@ public static class AtomicFiles
         stream.Write(content);
     }
 
+    /// <summary>Access for the current user alone, nothing inherited: for files only their owner may read (keys, journals).</summary>
     [System.Runtime.Versioning.SupportedOSPlatform("windows")]
-    private static FileSecurity CurrentUserOnly()
+    public static FileSecurity CurrentUserOnly()
     {
         var security = new FileSecurity();
         security.SetAccessRuleProtection(isProtected: true, preserveInheritance: false); // no inherited access for others

@@ -25,8 +25,11 @@ public sealed record TieExternalReportRequest(TieHashes Hashes, TrustLevel Trust
     public string? FileName { get; init; }
     public string? Comment { get; init; }
 
-    /// <summary>Send even when a provider other than External already has a definitive verdict.</summary>
+    /// <summary>Send even when External already holds the trust level or a provider other than External has a definitive verdict.</summary>
     public bool Force { get; init; }
+
+    /// <summary>Where to journal the change; with a journal the file is looked up even when forced (the journal needs the trust level before).</summary>
+    public TieJournalWriter? Journal { get; init; }
 
     /// <summary>A lookup the caller already has (piped Get-TieFileReputation output): used instead of asking again.</summary>
     public FileReputationResult? KnownReputation { get; init; }
@@ -50,7 +53,26 @@ public sealed record TieEnterpriseReputationRequest(TrustLevel TrustLevel)
     public string? FileName { get; init; }
     public string? Comment { get; init; }
 
-    /// <summary>How long the call may take; null: the client's <see cref="TieClient.DefaultTimeout"/>.</summary>
+    /// <summary>Send even when Enterprise already holds the trust level (no lookup then, unless journalled).</summary>
+    public bool Force { get; init; }
+
+    /// <summary>Where to journal the change.</summary>
+    public TieJournalWriter? Journal { get; init; }
+
+    /// <summary>How long each call may take; null: the client's <see cref="TieClient.DefaultTimeout"/>.</summary>
+    public TimeSpan? Timeout { get; init; }
+}
+
+/// <summary>The undo of one journalled change (<see cref="TieClient.RestoreReputationAsync"/>).</summary>
+public sealed record TieRestoreRequest(TieJournalEntry Entry)
+{
+    /// <summary>Restore even when the reputation was changed since the journalled change.</summary>
+    public bool Force { get; init; }
+
+    /// <summary>Where to journal the undo, so that it can be undone in turn.</summary>
+    public TieJournalWriter? Journal { get; init; }
+
+    /// <summary>How long each call may take; null: the client's <see cref="TieClient.DefaultTimeout"/>.</summary>
     public TimeSpan? Timeout { get; init; }
 }
 
@@ -85,70 +107,93 @@ public sealed partial class TieClient
     public static readonly TimeSpan MaxVerifyInterval = TimeSpan.FromSeconds(2);
 
     /// <summary>
-    /// The OpenDXL "set external reputation" workflow for one file: look it up (unless forced or already known); when
-    /// a provider other than External has a definitive verdict, skip; otherwise publish the External report (a file
-    /// name is required by TIE servers, so the strongest hash stands in when none is given); optionally verify.
+    /// The OpenDXL "set external reputation" workflow for one file: look it up (unless forced without a journal, or
+    /// already known); when External already holds the trust level, it is Unchanged; when a provider other than
+    /// External has a definitive verdict, skip; otherwise publish the External report (a file name is required by TIE
+    /// servers, so the strongest hash stands in when none is given); optionally verify. Unchanged comes before Skipped:
+    /// when External already says it, there is nothing to change, whatever the other providers say.
     /// Failed calls are outcomes; arguments that are not valid and cancellation throw.
     /// </summary>
-    public async Task<TieSetOutcome> ReportExternalReputationAsync(TieExternalReportRequest request, CancellationToken cancellationToken = default)
+    public Task<TieSetOutcome> ReportExternalReputationAsync(TieExternalReportRequest request, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(request);
         RequireHashes(request.Hashes);
-        FileReputationResult? before = null;
-        if (!request.Force)
-        {
-            try
-            {
-                before = request.KnownReputation ?? await GetFileReputationAsync(request.Hashes, request.Timeout, cancellationToken).ConfigureAwait(false);
-            }
-            catch (TieNotFoundException)
-            {
-                // TIE knows nothing of the file: nobody decided, which is exactly when External applies.
-            }
-            catch (TieException e)
-            {
-                return TieSetOutcome.Failed(e);
-            }
-            if (before is not null && before.HasDefinitiveNonExternalReputation)
-                return new TieSetOutcome(TieSetReputationStatus.Skipped, DescribeDecision(before) + ": External is only a fallback, so nothing was sent.") { Before = before };
-        }
-
         var sentName = string.IsNullOrWhiteSpace(request.FileName) ? request.Hashes.Strongest?.Value : request.FileName;
+        var change = NewChange(TieJournalOperation.Set, (int)FileProvider.External, request.TrustLevel, request.Journal) with
+        {
+            Hashes = request.Hashes, Name = sentName, Comment = request.Comment, FileType = request.FileType,
+        };
+        var rules = new ChangeRules(request.Force, request.KnownReputation, (before, level) =>
+            before is FileReputationResult { HasDefinitiveNonExternalReputation: true } file
+                ? new TieSetOutcome(TieSetReputationStatus.Skipped, DescribeDecision(file) + ": External is only a fallback, so nothing was sent.")
+                : null);
+        return ChangeAsync(change, rules, ct => SendExternalAsync(change, request, ct), request.Timeout, cancellationToken);
+    }
+
+    /// <summary>Sends the External report, then verifies it when asked; a send that failed is "not sent".</summary>
+    private async Task<TieSetOutcome> SendExternalAsync(Change change, TieExternalReportRequest request, CancellationToken cancellationToken)
+    {
         try
         {
-            await SetExternalFileReputationAsync(request.Hashes, request.TrustLevel, request.FileType, sentName, request.Comment, request.Timeout, cancellationToken).ConfigureAwait(false);
+            await SendChangeAsync(change, request.Timeout, cancellationToken).ConfigureAwait(false);
         }
         catch (TieException e)
         {
             // Never counted as sent when it was not.
-            return TieSetOutcome.Failed(e, "not sent: " + e.Message) with { Before = before };
+            return TieSetOutcome.Failed(e, "not sent: " + e.Message) with { SentFileName = change.Name };
         }
-
         if (request.VerifyWithin is not { } within)
-            return TieSetOutcome.Sent() with { Before = before, SentFileName = sentName };
+            return TieSetOutcome.Sent() with { SentFileName = change.Name };
         var check = await VerifyExternalFileReputationAsync(request.Hashes, request.TrustLevel, within, FirstVerifyInterval, request.Timeout, cancellationToken).ConfigureAwait(false);
         if (check.Applied)
-            return TieSetOutcome.Sent(verified: true) with { Before = before, SentFileName = sentName };
+            return TieSetOutcome.Sent(verified: true) with { SentFileName = change.Name };
         var notVerified = new TieVerificationException(TieTopics.ExternalFileReport, request.TrustLevel, within);
-        return TieSetOutcome.Failed(notVerified) with { Before = before, Verified = false, SentFileName = sentName };
+        return TieSetOutcome.Failed(notVerified) with { Verified = false, SentFileName = change.Name };
     }
 
-    /// <summary>Sets the Enterprise reputation of a file (provider 3) or a certificate (provider 4).</summary>
-    public async Task<TieSetOutcome> SetEnterpriseReputationAsync(TieEnterpriseReputationRequest request, CancellationToken cancellationToken = default)
+    /// <summary>
+    /// Sets the Enterprise reputation of a file (provider 3) or a certificate (provider 4): looked up first (unless
+    /// forced without a journal), Unchanged when it already holds the trust level.
+    /// </summary>
+    public Task<TieSetOutcome> SetEnterpriseReputationAsync(TieEnterpriseReputationRequest request, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(request);
-        try
+        var change = request.Certificate is { } certificate
+            ? NewChange(TieJournalOperation.Set, (int)CertProvider.Enterprise, request.TrustLevel, request.Journal) with
+            {
+                Certificate = certificate, Name = certificate.Subject, Comment = request.Comment,
+            }
+            : NewChange(TieJournalOperation.Set, (int)FileProvider.Enterprise, request.TrustLevel, request.Journal) with
+            {
+                Hashes = request.Hashes ?? TieHashes.Empty, Name = request.FileName, Comment = request.Comment,
+            };
+        if (change.Hashes is not null) RequireHashes(change.Hashes);
+        return ChangeAsync(change, new ChangeRules(request.Force), ct => SendPlainAsync(change, request.Timeout, ct), request.Timeout, cancellationToken);
+    }
+
+    /// <summary>
+    /// Undoes one journalled change: restores the trust level the provider had before it (NotSet where it had none).
+    /// Skipped when the provider no longer holds the level the journal set (someone changed it since), Unchanged when
+    /// it already holds the level to restore; forcing restores in both cases. The undo is journalled like a set.
+    /// </summary>
+    public Task<TieSetOutcome> RestoreReputationAsync(TieRestoreRequest request, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        var entry = request.Entry;
+        if (entry.TrustLevelBefore is not { } restore)
+            return Task.FromResult(TieSetOutcome.Failed(new ArgumentException(
+                "the journal does not say which trust level was there before, so there is nothing to restore.", nameof(request))));
+        var change = NewChange(TieJournalOperation.Undo, entry.ProviderId, restore, request.Journal) with
         {
-            if (request.Certificate is { } certificate)
-                await SetCertificateReputationAsync(certificate.Sha1, request.TrustLevel, certificate.PublicKeySha1, request.Comment, request.Timeout, cancellationToken).ConfigureAwait(false);
-            else
-                await SetFileReputationAsync(request.Hashes ?? TieHashes.Empty, request.TrustLevel, request.FileName, request.Comment, request.Timeout, cancellationToken).ConfigureAwait(false);
-        }
-        catch (TieException e)
-        {
-            return TieSetOutcome.Failed(e);
-        }
-        return TieSetOutcome.Sent() with { SentFileName = request.FileName };
+            Hashes = entry.Subject == TieJournalSubject.File ? entry.Hashes : null,
+            Certificate = entry.Subject == TieJournalSubject.Certificate ? new TieCertificateId(entry.Sha1 ?? "", entry.PublicKeySha1, entry.Name) : null,
+            Name = entry.Name, Comment = entry.Comment, FileType = entry.FileType,
+        };
+        var rules = new ChangeRules(request.Force, Decide: (_, level) => level == entry.TrustLevelRequested ? null
+            : new TieSetOutcome(TieSetReputationStatus.Skipped,
+                $"{entry.Provider} is now {level}, not {entry.TrustLevelRequested} as the journal set it at {entry.Time.UtcDateTime:u}: " +
+                "it was changed since, so it was left as it is."));
+        return ChangeAsync(change, rules, ct => SendPlainAsync(change, request.Timeout, ct), request.Timeout, cancellationToken);
     }
 
     /// <summary>
@@ -174,6 +219,7 @@ public sealed partial class TieClient
             try
             {
                 lookups++;
+                // Not through the workflows' lookup helper: verification must see what TIE holds now, never an earlier answer.
                 last = await GetFileReputationAsync(hashes, left < perLookup ? left : perLookup, cancellationToken).ConfigureAwait(false);
                 if (last.External is { } ext && ext.TrustLevelValue == (int)trustLevel)
                     return new TieExternalVerification(true, last, lookups);
@@ -240,6 +286,175 @@ public sealed partial class TieClient
         }
         var result = Parse(TieTopics.FileReputation, response, notepad, static (p, asked) => TiePayloads.ParseFileReputation(p, asked));
         return $"TIE answered a file lookup ({result.Reputations.Count} provider reputation(s))";
+    }
+
+    // ---------------------------------------------------------------- the one flow of every change
+
+    /// <summary>One change as sent and journalled: which reputation (provider of a file or certificate), to what.</summary>
+    private sealed record Change(TieJournalOperation Operation, int ProviderId, TrustLevel Requested, TieJournalWriter? Journal,
+        (string? Subject, string ClientId) Identity)
+    {
+        public Guid OperationId { get; } = Guid.NewGuid();
+        public TieHashes? Hashes { get; init; }
+        public TieCertificateId? Certificate { get; init; }
+        public string? Name { get; init; }
+        public string? Comment { get; init; }
+        public FileType? FileType { get; init; }
+
+        public TieJournalEntry Entry(TieJournalStatus status, TrustLevel? before, TrustLevel? after, string? reason) => new()
+        {
+            Time = DateTimeOffset.UtcNow, OperationId = OperationId, Operation = Operation,
+            ClientSubject = Identity.Subject, ClientId = Identity.ClientId,
+            Subject = Certificate is null ? TieJournalSubject.File : TieJournalSubject.Certificate,
+            Md5 = Hashes?.Md5, Sha1 = Certificate?.Sha1 ?? Hashes?.Sha1, Sha256 = Hashes?.Sha256, PublicKeySha1 = Certificate?.PublicKeySha1,
+            Name = Name, FileType = FileType, ProviderId = ProviderId,
+            TrustLevelBefore = before, TrustLevelRequested = Requested, TrustLevelAfter = after, Status = status, Comment = Comment, Reason = reason,
+        };
+    }
+
+    /// <summary>
+    /// What decides a change: forced (send whatever was there), what the caller already looked up, and the rule
+    /// applied after "already holds it → Unchanged" (null: send).
+    /// </summary>
+    private sealed record ChangeRules(bool Force, TieReputationResult? Known = null, Func<TieReputationResult?, TrustLevel, TieSetOutcome?>? Decide = null);
+
+    private (string? Subject, string ClientId)? _journalIdentity;
+
+    private Change NewChange(TieJournalOperation operation, int providerId, TrustLevel requested, TieJournalWriter? journal) =>
+        new(operation, providerId, requested, journal, journal is null ? (null, "") : _journalIdentity ??= (ClientSubject(), Client.ClientId));
+
+    /// <summary>The subject of this client's certificate, for the journal; null when it cannot be read.</summary>
+    private string? ClientSubject()
+    {
+        try
+        {
+            return Client.Config.GetClientCertificate().Subject;
+        }
+        catch (Exception e) when (e is DxlException or CryptographicException or IOException or UnauthorizedAccessException)
+        {
+            // The connection works with it, so this is unlikely; the journal then names the client id alone.
+            return null;
+        }
+    }
+
+    /// <summary>
+    /// Look up (unless forced without a journal, or already known), decide (Unchanged, then the rule), journal the
+    /// change as pending, send, journal the outcome. A failed lookup is a failed outcome and nothing is sent.
+    /// </summary>
+    private async Task<TieSetOutcome> ChangeAsync(Change change, ChangeRules rules, Func<CancellationToken, Task<TieSetOutcome>> send,
+        TimeSpan? timeout, CancellationToken cancellationToken)
+    {
+        var before = rules.Known;
+        TrustLevel? levelBefore = null;
+        if (before is not null || !rules.Force || change.Journal is not null)
+        {
+            if (before is null)
+            {
+                var lookup = await LookUpAsync(change, timeout, cancellationToken).ConfigureAwait(false);
+                if (lookup.Error is { } failed) return Record(change, null, null, TieSetOutcome.Failed(failed));
+                before = lookup.Result;
+            }
+            levelBefore = before?.GetReputation(change.ProviderId)?.TrustLevel ?? TrustLevel.NotSet;
+            var decided = rules.Force ? null
+                : levelBefore == change.Requested
+                    ? new TieSetOutcome(TieSetReputationStatus.Unchanged, $"{ProviderName(change)} already says {change.Requested}: nothing was sent.")
+                    : rules.Decide?.Invoke(before, levelBefore.Value);
+            if (decided is not null) return Record(change, levelBefore, before, decided);
+        }
+        // Journalled before sending: a run killed after TIE got the change still has a line for it.
+        change.Journal?.Append(change.Entry(TieJournalStatus.Pending, levelBefore, null, null));
+        var outcome = await send(cancellationToken).ConfigureAwait(false);
+        return Record(change, levelBefore, before, outcome);
+    }
+
+    /// <summary>Completes the outcome with the provider and the trust levels, and journals it.</summary>
+    private static TieSetOutcome Record(Change change, TrustLevel? levelBefore, TieReputationResult? before, TieSetOutcome outcome)
+    {
+        var after = outcome.Status == TieSetReputationStatus.Sent ? change.Requested : levelBefore;
+        outcome = outcome with
+        {
+            ProviderId = change.ProviderId, TrustLevelBefore = levelBefore, TrustLevelAfter = after,
+            Before = outcome.Before ?? before as FileReputationResult,
+        };
+        change.Journal?.Append(change.Entry(JournalStatus(outcome.Status), levelBefore, after, outcome.Reason));
+        return outcome;
+    }
+
+    private static TieJournalStatus JournalStatus(TieSetReputationStatus status) => status switch
+    {
+        TieSetReputationStatus.Sent => TieJournalStatus.Sent,
+        TieSetReputationStatus.Skipped => TieJournalStatus.Skipped,
+        TieSetReputationStatus.Unchanged => TieJournalStatus.Unchanged,
+        _ => TieJournalStatus.Failed,
+    };
+
+    private static string ProviderName(Change change) => change.ProviderId == (int)FileProvider.External ? "External" : "Enterprise";
+
+    /// <summary>Sends a change that needs no verification; a failed call is a failed outcome.</summary>
+    private async Task<TieSetOutcome> SendPlainAsync(Change change, TimeSpan? timeout, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await SendChangeAsync(change, timeout, cancellationToken).ConfigureAwait(false);
+        }
+        catch (TieException e)
+        {
+            return TieSetOutcome.Failed(e);
+        }
+        return TieSetOutcome.Sent() with { SentFileName = change.Certificate is null ? change.Name : null };
+    }
+
+    /// <summary>Sends one change to its provider: External report, Enterprise file or certificate reputation.</summary>
+    private Task SendChangeAsync(Change change, TimeSpan? timeout, CancellationToken cancellationToken) => change switch
+    {
+        { Certificate: { } certificate } =>
+            SetCertificateReputationAsync(certificate.Sha1, change.Requested, certificate.PublicKeySha1, change.Comment, timeout, cancellationToken),
+        { ProviderId: (int)FileProvider.External } =>
+            SetExternalFileReputationAsync(change.Hashes!, change.Requested, change.FileType ?? FileType.None, change.Name, change.Comment, timeout, cancellationToken),
+        _ => SetFileReputationAsync(change.Hashes!, change.Requested, change.Name, change.Comment, timeout, cancellationToken),
+    };
+
+    private async Task<(TieReputationResult? Result, TieException? Error)> LookUpAsync(Change change, TimeSpan? timeout, CancellationToken cancellationToken) =>
+        change.Certificate is { } certificate
+            ? await LookUpCertificateAsync(certificate, timeout, cancellationToken).ConfigureAwait(false)
+            : await LookUpFileAsync(change.Hashes!, timeout, cancellationToken).ConfigureAwait(false);
+
+    /// <summary>
+    /// Every lookup the workflows make of a file before changing it. Null when TIE knows nothing of it (nobody
+    /// decided: every provider is NotSet); a failed lookup is the error.
+    /// </summary>
+    private async Task<(TieReputationResult? Result, TieException? Error)> LookUpFileAsync(TieHashes hashes, TimeSpan? timeout, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return (await GetFileReputationAsync(hashes, timeout, cancellationToken).ConfigureAwait(false), null);
+        }
+        catch (TieNotFoundException)
+        {
+            return (null, null);
+        }
+        catch (TieException e)
+        {
+            return (null, e);
+        }
+    }
+
+    /// <summary>Every lookup the workflows make of a certificate before changing it; as <see cref="LookUpFileAsync"/>.</summary>
+    private async Task<(TieReputationResult? Result, TieException? Error)> LookUpCertificateAsync(TieCertificateId certificate, TimeSpan? timeout,
+        CancellationToken cancellationToken)
+    {
+        try
+        {
+            return (await GetCertificateReputationAsync(certificate.Sha1, certificate.PublicKeySha1, timeout, cancellationToken).ConfigureAwait(false), null);
+        }
+        catch (TieNotFoundException)
+        {
+            return (null, null);
+        }
+        catch (TieException e)
+        {
+            return (null, e);
+        }
     }
 
     private static string DescribeDecision(FileReputationResult lookup) => string.Join(", ", lookup.Reputations

@@ -9,13 +9,15 @@ public enum TieSetReputationStatus
     Skipped,
     /// <summary>Nothing was sent, or verification did not see TIE apply it; the reason says why.</summary>
     Failed,
+    /// <summary>The provider already holds the requested trust level; nothing was sent, so nothing was broadcast (forcing sends anyway).</summary>
+    Unchanged,
 }
 
 /// <summary>
 /// The outcome of one reputation change workflow (External report, Enterprise file or certificate reputation).
 /// A failed call is an outcome, not an exception: <see cref="Error"/> says why, <see cref="Reason"/> in one line.
 /// </summary>
-/// <param name="Status">Sent, Skipped or Failed.</param>
+/// <param name="Status">Sent, Skipped, Unchanged or Failed.</param>
 /// <param name="Reason">Why it was skipped or failed; null when sent.</param>
 public sealed record TieSetOutcome(TieSetReputationStatus Status, string? Reason = null)
 {
@@ -30,6 +32,15 @@ public sealed record TieSetOutcome(TieSetReputationStatus Status, string? Reason
 
     /// <summary>The file name that went to TIE (may be the hash when no name was given).</summary>
     public string? SentFileName { get; init; }
+
+    /// <summary>The provider changed: 15 External, 3 Enterprise (files), 4 Enterprise (certificates); 0 when unknown.</summary>
+    public int ProviderId { get; init; }
+
+    /// <summary>The provider's trust level before (NotSet where it had none); null when it was not looked up.</summary>
+    public TrustLevel? TrustLevelBefore { get; init; }
+
+    /// <summary>The provider's trust level after, as far as this client knows: the one sent when Sent, else the one before.</summary>
+    public TrustLevel? TrustLevelAfter { get; init; }
 
     public static TieSetOutcome Sent(bool? verified = null) => new(TieSetReputationStatus.Sent) { Verified = verified };
 

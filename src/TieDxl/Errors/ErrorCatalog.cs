@@ -76,6 +76,8 @@ internal static class ErrorCatalog
     public const string PathIsDirectory = "PathIsDirectory";
     public const string FileUnreadable = "FileUnreadable";
     public const string FileChangedSinceHashed = "FileChangedSinceHashed";
+    public const string InvalidJournal = "InvalidJournal";
+    public const string JournalWriteFailed = "JournalWriteFailed";
 
     /// <summary>
     /// An error record. <paramref name="exception"/> becomes the record's exception as is; without one a
@@ -115,6 +117,10 @@ internal static class ErrorCatalog
     private static readonly Kind BrokenFile = new(FileUnreadable, ErrorCategory.ReadError);
     private static readonly Kind BadArgument = new(TieInvalidArgument, ErrorCategory.InvalidArgument);
     private static readonly Kind ChangedFile = new(FileChangedSinceHashed, ErrorCategory.InvalidData);
+    private static readonly Kind NotAJournal = new(InvalidJournal, ErrorCategory.InvalidData,
+        "Give a journal written by -JournalPath of a Set-Tie*Reputation or Undo-TieReputation command.");
+    private static readonly Kind JournalUnwritable = new(JournalWriteFailed, ErrorCategory.WriteError,
+        "Check the journal's folder, free space and permissions; the item's change may have been sent without its journal line.");
 
     // The fabric, as the DXL client saw it.
     private static readonly Kind Tls = new(TlsRejected, ErrorCategory.SecurityError,
@@ -193,6 +199,7 @@ internal static class ErrorCatalog
         TimeoutException e => (Timeout, e.Message, target),
         ArgumentException e when aboutItem => (BadArgument, e.Message, target),
         IOException e when aboutItem => (BrokenFile, $"cannot read the file: {e.Message}", target),
+        TieJournalException e => (e.IsWriteFailure ? JournalUnwritable : NotAJournal, e.Message, target ?? e.Path),
         _ => (Other, $"{ex.GetType().Name}: {ex.Message}", target),
     };
 

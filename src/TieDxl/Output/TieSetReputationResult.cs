@@ -19,6 +19,8 @@ public sealed class TieSetReputationResult
         Reason = outcome.Reason;
         Before = outcome.Before is { } before ? new TieFileReputation(before, name, path) : null;
         Verified = outcome.Verified;
+        TrustLevelBefore = outcome.TrustLevelBefore;
+        TrustLevelAfter = outcome.TrustLevelAfter;
     }
 
     public TieSetReputationStatus Status { get; }
@@ -35,6 +37,10 @@ public sealed class TieSetReputationResult
     public bool? Verified { get; }
     /// <summary>The lookup the decision was based on (null when none was made).</summary>
     public TieFileReputation? Before { get; }
+    /// <summary>The provider's trust level before (NotSet where it had none); null when it was not looked up (-Force without a journal).</summary>
+    public TrustLevel? TrustLevelBefore { get; }
+    /// <summary>The provider's trust level after, as far as this client knows: the one sent when Sent, else the one before.</summary>
+    public TrustLevel? TrustLevelAfter { get; }
 
     public override string ToString() => $"{Status}: {Name ?? Sha256 ?? Sha1 ?? Md5}";
 }

@@ -4,7 +4,10 @@ using TieDxl.Tie;
 
 namespace TieDxl.Commands.Tie;
 
-/// <summary>Set-TieCertificateReputation: sets the Enterprise reputation (provider 4) of a certificate, enterprise-wide.</summary>
+/// <summary>
+/// Set-TieCertificateReputation: sets the Enterprise reputation (provider 4) of a certificate, enterprise-wide. Each
+/// certificate is looked up first: when Enterprise already holds the trust level it is Unchanged (-Force sends anyway).
+/// </summary>
 [Cmdlet(VerbsCommon.Set, "TieCertificateReputation", DefaultParameterSetName = TieCertificateCmdletBase.CertificateSet, SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.High)]
 [OutputType(typeof(TieSetReputationResult))]
 public sealed class SetTieCertificateReputationCommand : TieCertificateCmdletBase
@@ -15,23 +18,50 @@ public sealed class SetTieCertificateReputationCommand : TieCertificateCmdletBas
     [Parameter]
     public string? Comment { get; set; }
 
+    /// <summary>Send even when Enterprise already holds the trust level.</summary>
+    [Parameter]
+    public SwitchParameter Force { get; set; }
+
+    /// <summary>Append one JSON line per certificate to this journal, which Undo-TieReputation can undo.</summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string? JournalPath { get; set; }
+
     [Parameter]
     public SwitchParameter PassThru { get; set; }
 
+    private TieJournalWriter? _journal;
+
     private protected override string ProgressActivity => "Set-TieCertificateReputation";
+
+    protected override void BeginProcessing()
+    {
+        base.BeginProcessing();
+        _journal = TieJournalParameter.Open(this, JournalPath);
+    }
+
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing) _journal?.Dispose();
+        base.Dispose(disposing);
+    }
 
     private protected override void ProcessCertificate(TieCertificateId certificate, object target)
     {
         if (!ShouldProcess(certificate.ToString(), $"Set the Enterprise certificate reputation to {TrustLevel} (enterprise-wide)")) return;
-        var request = new TieEnterpriseReputationRequest(TrustLevel) { Certificate = certificate, Comment = Comment, Timeout = Timeout };
+        var request = new TieEnterpriseReputationRequest(TrustLevel)
+        {
+            Certificate = certificate, Comment = Comment, Timeout = Timeout, Force = Force, Journal = _journal,
+        };
         var tie = Tie;
         Func<TieSetOutcome, TieSetReputationResult>? result = PassThru.IsPresent
             ? outcome => new TieSetReputationResult(TieReputationProvider.Enterprise, certificate.Hashes, certificate.Subject, null, request.TrustLevel, outcome)
             : null;
         Enqueue(target, certificate, async ct =>
         {
-            var outcome = await tie.SetEnterpriseReputationAsync(request, ct).ConfigureAwait(false);
-            return SetOutcomeMessages(outcome, target, certificate.ToString(), $"Enterprise certificate reputation {request.TrustLevel} set for {certificate}.", result);
+            var outcome = TieJournalParameter.WithForceHint(await tie.SetEnterpriseReputationAsync(request, ct).ConfigureAwait(false));
+            return SetOutcomeMessages(outcome, target, certificate.ToString(),
+                TieJournalParameter.DoneVerbose(outcome, certificate.ToString(), $"Enterprise certificate reputation {request.TrustLevel} set for {certificate}."), result);
         }, e => PassThruOutput(TieSetOutcome.Failed(e), result));
     }
 }

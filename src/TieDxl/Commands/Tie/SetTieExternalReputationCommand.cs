@@ -5,8 +5,9 @@ using TieDxl.Tie;
 namespace TieDxl.Commands.Tie;
 
 /// <summary>
-/// Set-TieExternalReputation: the OpenDXL "set external reputation" workflow. Each file is looked up first; when a
-/// provider other than External already has a definitive verdict it is skipped (with a warning) unless -Force.
+/// Set-TieExternalReputation: the OpenDXL "set external reputation" workflow. Each file is looked up first; when
+/// External already holds the trust level it is Unchanged, when a provider other than External already has a
+/// definitive verdict it is skipped (with a warning); -Force sends in both cases.
 /// Otherwise the External report (provider 15) is published. -Verify then waits until TIE reports it.
 /// </summary>
 [Cmdlet(VerbsCommon.Set, "TieExternalReputation", DefaultParameterSetName = TieFileInputParameters.InputObjectSet,
@@ -18,10 +19,6 @@ public sealed class SetTieExternalReputationCommand : TieFileSetCmdletBase
 
     [Parameter]
     public FileType FileType { get; set; } = FileType.None;
-
-    /// <summary>Report even when another provider already has a definitive reputation.</summary>
-    [Parameter]
-    public SwitchParameter Force { get; set; }
 
     /// <summary>After sending, look the file up until TIE reports the External reputation (or -VerifyTimeoutSec passes).</summary>
     [Parameter]
@@ -48,6 +45,7 @@ public sealed class SetTieExternalReputationCommand : TieFileSetCmdletBase
             KnownReputation = input.Known,
             VerifyWithin = Verify ? TimeSpan.FromSeconds(VerifyTimeoutSec) : null,
             Timeout = Timeout,
+            Journal = Journal,
         };
         var tie = Tie;
         var passThru = PassThru.IsPresent;
@@ -59,12 +57,10 @@ public sealed class SetTieExternalReputationCommand : TieFileSetCmdletBase
             var hashes = await HashesOf(input, ct).ConfigureAwait(false);
             var request = template with { Hashes = hashes };
             var advice = NewAdvice(TieClient.CheckExternalReport(hashes, request.FileName, request.FileType));
-            var outcome = await tie.ReportExternalReputationAsync(request, ct).ConfigureAwait(false);
-            if (outcome.Status == TieSetReputationStatus.Skipped)
-                outcome = outcome with { Reason = outcome.Reason + " Use -Force to send anyway." };
+            var outcome = TieJournalParameter.WithForceHint(await tie.ReportExternalReputationAsync(request, ct).ConfigureAwait(false));
             var itemName = TieTargets.Describe(hashes, request.FileName);
-            return PipelineMessage.Of(advice, SetOutcomeMessages(outcome, input.Target, itemName,
-                $"External reputation {request.TrustLevel} sent for {TieTargets.Describe(hashes, outcome.SentFileName)}.", Result(hashes)));
+            return PipelineMessage.Of(advice, SetOutcomeMessages(outcome, input.Target, itemName, TieJournalParameter.DoneVerbose(outcome, itemName,
+                $"External reputation {request.TrustLevel} sent for {TieTargets.Describe(hashes, outcome.SentFileName)}."), Result(hashes)));
         }, e => PassThruOutput(TieSetOutcome.Failed(e), Result(input.Hashes ?? TieHashes.Empty)));
     }
 

@@ -6,7 +6,8 @@ namespace TieDxl.Commands.Tie;
 
 /// <summary>
 /// Set-TieFileReputation: sets the Enterprise reputation (provider 3), which overrides every other provider
-/// across the enterprise and is never aged out. Prefer Set-TieExternalReputation for automated feeds.
+/// across the enterprise and is never aged out. Each file is looked up first: when Enterprise already holds the trust
+/// level it is Unchanged and nothing is sent (-Force sends anyway). Prefer Set-TieExternalReputation for automated feeds.
 /// </summary>
 [Cmdlet(VerbsCommon.Set, "TieFileReputation", DefaultParameterSetName = TieFileInputParameters.InputObjectSet,
     SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.High)]
@@ -19,7 +20,10 @@ public sealed class SetTieFileReputationCommand : TieFileSetCmdletBase
     {
         if (!ShouldProcess(input.Describe(), $"Set the Enterprise reputation to {TrustLevel} (overrides every provider, enterprise-wide)"))
             return;
-        var template = new TieEnterpriseReputationRequest(TrustLevel) { FileName = FileName ?? input.Name, Comment = Comment, Timeout = Timeout };
+        var template = new TieEnterpriseReputationRequest(TrustLevel)
+        {
+            FileName = FileName ?? input.Name, Comment = Comment, Timeout = Timeout, Force = Force, Journal = Journal,
+        };
         var tie = Tie;
         var passThru = PassThru.IsPresent;
         Func<TieSetOutcome, TieSetReputationResult>? Result(TieHashes hashes) => passThru
@@ -28,9 +32,10 @@ public sealed class SetTieFileReputationCommand : TieFileSetCmdletBase
         EnqueueFile(input, async ct =>
         {
             var hashes = await HashesOf(input, ct).ConfigureAwait(false);
-            var outcome = await tie.SetEnterpriseReputationAsync(template with { Hashes = hashes }, ct).ConfigureAwait(false);
+            var outcome = TieJournalParameter.WithForceHint(await tie.SetEnterpriseReputationAsync(template with { Hashes = hashes }, ct).ConfigureAwait(false));
             var itemName = TieTargets.Describe(hashes, template.FileName);
-            return SetOutcomeMessages(outcome, input.Target, itemName, $"Enterprise reputation {template.TrustLevel} set for {itemName}.", Result(hashes));
+            return SetOutcomeMessages(outcome, input.Target, itemName,
+                TieJournalParameter.DoneVerbose(outcome, itemName, $"Enterprise reputation {template.TrustLevel} set for {itemName}."), Result(hashes));
         }, e => PassThruOutput(TieSetOutcome.Failed(e), Result(input.Hashes ?? TieHashes.Empty)));
     }
 }

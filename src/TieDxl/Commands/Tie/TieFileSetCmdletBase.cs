@@ -3,7 +3,10 @@ using TieDxl.Tie;
 
 namespace TieDxl.Commands.Tie;
 
-/// <summary>The parameters the cmdlets that set a file's reputation share: the trust level, the name TIE shows, a comment, -PassThru.</summary>
+/// <summary>
+/// The parameters the cmdlets that set a file's reputation share: the trust level, the name TIE shows, a comment,
+/// -Force, -JournalPath, -PassThru.
+/// </summary>
 public abstract class TieFileSetCmdletBase : TieFileCmdletBase
 {
     [Parameter(Mandatory = true)]
@@ -17,11 +20,35 @@ public abstract class TieFileSetCmdletBase : TieFileCmdletBase
     [Parameter]
     public string? Comment { get; set; }
 
-    /// <summary>Write a result per file: Sent, Skipped or Failed, with the reason.</summary>
+    /// <summary>Send even when the provider already holds the trust level (and, for External reports, over another provider's verdict).</summary>
+    [Parameter]
+    public SwitchParameter Force { get; set; }
+
+    /// <summary>Append one JSON line per file to this journal, which Undo-TieReputation can undo.</summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string? JournalPath { get; set; }
+
+    /// <summary>Write a result per file: Sent, Skipped, Unchanged or Failed, with the reason.</summary>
     [Parameter]
     public SwitchParameter PassThru { get; set; }
 
     private protected override string? ParameterFileName => FileName;
 
     private protected override bool CompletesGivenHashes => true;
+
+    /// <summary>The journal of -JournalPath, or null.</summary>
+    private protected TieJournalWriter? Journal { get; private set; }
+
+    protected override void BeginProcessing()
+    {
+        base.BeginProcessing();
+        Journal = TieJournalParameter.Open(this, JournalPath);
+    }
+
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing) Journal?.Dispose();
+        base.Dispose(disposing);
+    }
 }
