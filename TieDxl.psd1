@@ -32,6 +32,7 @@
         'Set-TieCertificateReputation'
         'Get-TieCertificateFirstReference'
         'Receive-TieEvent'
+        'Get-TieReputationChange'
     )
     FunctionsToExport    = @()
     AliasesToExport      = @()
