@@ -161,6 +161,16 @@ public static class TieReputationUpdates
         throw new TiePayloadException($"{where}.{name} is not an integer ({e.GetRawText()}).");
     }
 
+    /// <summary>
+    /// Base64 as Python's decoder reads it: the server's own schema example carries digests whose unused last bits
+    /// are not zero, which a strict decoder refuses.
+    /// </summary>
+    private static byte[]? Base64(string text)
+    {
+        var buffer = new byte[text.Length];
+        return Convert.TryFromBase64String(text, buffer, out var written) ? buffer[..written] : null;
+    }
+
     private static List<TieChangedSubject> ReadSubjects(JsonElement root, string name, TieSubjectKind kind)
     {
         var list = new List<TieChangedSubject>();
@@ -172,7 +182,7 @@ public static class TieReputationUpdates
             var type = entry.TryGetProperty("type", out var te) && te.ValueKind == JsonValueKind.String ? te.GetString()! : null;
             if (type is null || !TieConstants.TryParseHashType(type, out var hashType))
                 throw new TiePayloadException($"{name} has an entry whose type is not md5, sha1 or sha256 ({(type is null ? "none" : type)}).");
-            if (!entry.TryGetProperty("value", out var ve) || ve.ValueKind != JsonValueKind.String || !ve.TryGetBytesFromBase64(out var bytes)
+            if (!entry.TryGetProperty("value", out var ve) || ve.ValueKind != JsonValueKind.String || Base64(ve.GetString()!) is not { } bytes
                 || bytes.Length != hashType.ByteLength())
                 throw new TiePayloadException($"{name} has a {type} entry whose value is not a base64 {hashType.ByteLength()}-byte digest.");
             list.Add(new TieChangedSubject(kind, hashType, TieHashes.ToHex(bytes)));
