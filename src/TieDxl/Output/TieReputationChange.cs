@@ -6,8 +6,8 @@ namespace TieDxl;
 /// One file or certificate whose reputation changed (Get-TieReputationChange). TIE lists one hash per subject and
 /// no time per subject: <see cref="LatestUpdateTime"/> is the newest change of the page it came in.
 /// <para>Files carry their hash in <see cref="Md5"/>, <see cref="Sha1"/> or <see cref="Sha256"/>, so they pipe into
-/// Get-TieFileReputation; certificates carry theirs in <see cref="Thumbprint"/>, which Get-TieCertificateReputation
-/// binds (its -Sha1 alias) and which the file cmdlets refuse. There is no <c>Hash</c> property on purpose: the
+/// Get-TieFileReputation; certificates carry theirs in <see cref="Thumbprint"/> (and <see cref="ToString"/>), which
+/// Get-TieCertificateReputation binds and which the file cmdlets refuse. There is no <c>Hash</c> property on purpose: the
 /// file cmdlets would take it for a file hash, certificates included.</para>
 /// </summary>
 public sealed class TieReputationChange
@@ -53,5 +53,9 @@ public sealed class TieReputationChange
     /// <summary>The page (1, 2, …) of this run that listed the item.</summary>
     public int Page { get; }
 
-    public override string ToString() => $"{Subject} {HashType.WireName()}:{HashValue}";
+    /// <summary>
+    /// The hash alone: Get-TieCertificateReputation takes piped objects as text for its -Sha1 before it looks at their
+    /// properties, so this is what makes a certificate change bind there.
+    /// </summary>
+    public override string ToString() => HashValue;
 }
