@@ -132,7 +132,7 @@ public static class TieReputationUpdates
     /// <summary>
     /// Reads an answer. Each listed subject must carry a known hash type of the right length (<c>type</c> the
     /// algorithm, <c>value</c> base64); anything else is a <see cref="TiePayloadException"/>.
-    /// <c>queryLimitExceeded</c> is read as a boolean or a number (the server's schema types it as an integer).
+    /// <c>queryLimitExceeded</c> is read as a boolean or a number: the TIE server describes it as an integer and shows it as true.
     /// </summary>
     public static TieReputationUpdatesReply ParseReply(ReadOnlyMemory<byte> payload)
     {
@@ -162,8 +162,8 @@ public static class TieReputationUpdates
     }
 
     /// <summary>
-    /// Base64 as Python's decoder reads it: the server's own schema example carries digests whose unused last bits
-    /// are not zero, which a strict decoder refuses.
+    /// Base64 as Python's decoder reads it: digests whose unused last bits are not zero occur in the TIE server's own
+    /// published examples, and a strict decoder refuses them.
     /// </summary>
     private static byte[]? Base64(string text)
     {

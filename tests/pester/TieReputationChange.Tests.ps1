@@ -136,6 +136,32 @@ Describe 'Get-TieReputationChange on <Kind>' -ForEach @(@{ Kind = 'Fabric' }, @{
         Test-Path -LiteralPath $state | Should -BeTrue
     }
 
+    It 'Ctrl+C stops a feed waiting for a slow server at once, and the state file is not touched' {
+        $state = Join-Path $TestDrive "stopped-by-user-$Kind.json"
+        $B.Simulator.ResponseDelay = [TimeSpan]::FromSeconds(120)
+        $ps = [powershell]::Create()
+        try {
+            $null = $ps.AddScript({
+                    param($m, $s, $p)
+                    Import-Module $m
+                    Get-TieReputationChange -Session $s -StatePath $p -TimeoutSec 300
+                }).AddArgument($ModulePath).AddArgument($B.Session).AddArgument($state)
+            $asked = $B.TieRequests
+            $null = $ps.BeginInvoke()
+            Wait-TieCondition { $B.TieRequests -gt $asked } -TimeoutSec 30 | Should -BeTrue -Because 'the feed asks the simulator'
+            $sw = [System.Diagnostics.Stopwatch]::StartNew()
+            $ps.Stop()
+            $sw.Stop()
+            $ps.InvocationStateInfo.State | Should -Be 'Stopped'
+            $sw.Elapsed.TotalSeconds | Should -BeLessThan 10
+            Test-Path -LiteralPath $state | Should -BeFalse
+        }
+        finally {
+            $ps.Dispose()
+            $B.Simulator.ResponseDelay = [TimeSpan]::Zero
+        }
+    }
+
     It 'bad arguments are clear errors: <Case>' -ForEach @(
         @{ Case = '-Since not a time'; Parameters = @{ Since = 'the day before yesterday-ish' } }
         @{ Case = '-Since negative'; Parameters = @{ Since = -5 } }

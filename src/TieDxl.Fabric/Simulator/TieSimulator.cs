@@ -69,7 +69,7 @@ public sealed class TieSimulatorOptions
 }
 
 /// <summary>
-/// A TIE server on any <see cref="DxlClient"/>: hosts a DXL service answering the six TIE request topics with the
+/// A TIE server on any <see cref="DxlClient"/>: hosts a DXL service answering the six TIE request topics and the change feed with the
 /// real server's payload shapes, consumes External reports, and publishes repchange broadcasts.
 /// <para>Behaviour (beyond what the mock TIE server of the OpenDXL TIE client's tests does):</para>
 /// <list type="bullet">
