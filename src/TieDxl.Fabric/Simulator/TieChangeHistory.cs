@@ -6,7 +6,7 @@ namespace TieDxl.Fabric.Simulator;
 /// <summary>
 /// What the simulator's change feed lists from: every reputation change (Enterprise file and certificate sets,
 /// applied External reports) as (server time, item), and which subjects each client looked up (for targeted feeds).
-/// <para>Bounded: past <see cref="Capacity"/> changes the oldest are forgotten, as if they had not happened (a feed
+/// <para>Bounded: past <see cref="Capacity"/> changes (and a sixteenth of it) the oldest are forgotten, as if they had not happened (a feed
 /// that starts before the oldest kept change does not list those; <see cref="Forgotten"/> counts them). Past
 /// <see cref="LookupCapacity"/> recorded lookups, further ones are not recorded (those subjects are not "looked up
 /// before" for a targeted feed unless prevalent).</para>
@@ -34,7 +34,7 @@ public sealed class TieChangeHistory
     /// <summary>One subject the feed lists: the item and the time of its latest change.</summary>
     public readonly record struct Listed(TieSimItem Item, long Time);
 
-    /// <summary>How many changes are kept (at least 1); lowering it forgets the oldest at once.</summary>
+    /// <summary>How many changes are kept (at least 1): past it and a sixteenth more, the oldest are forgotten down to it.</summary>
     public int Capacity
     {
         get { lock (_lock) return _capacity; }
@@ -79,10 +79,14 @@ public sealed class TieChangeHistory
         }
     }
 
+    /// <summary>
+    /// Forgets the oldest changes past the capacity. A large history is trimmed a sixteenth at a time: removing from
+    /// the front moves every change kept, which once per set would make a full history slow every set.
+    /// </summary>
     private void TrimLocked()
     {
+        if (_changes.Count <= _capacity + _capacity / 16) return;
         var excess = _changes.Count - _capacity;
-        if (excess <= 0) return;
         for (var i = 0; i < excess; i++)
         {
             var old = _changes[i];

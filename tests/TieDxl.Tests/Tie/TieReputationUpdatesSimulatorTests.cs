@@ -175,6 +175,14 @@ public sealed class TieReputationUpdatesSimulatorTests
         Assert.Equal(files.Skip(2).Select(f => f.Sha1), (await Updates("{\"sinceTime\":0}")).Files.Select(f => f.Hash));
         _sim.Store.Clear();
         Assert.Equal(0, (await Updates("{\"sinceTime\":0}")).Count);
+
+        // A larger history is trimmed a sixteenth past its capacity, down to it.
+        _sim.Store.Changes.Capacity = 32;
+        for (var i = 0; i < 34; i++) await SetFile(TieEndToEndTests.NewFile(), Start + i);
+        Assert.Equal(34, _sim.Store.Changes.Count);
+        await SetFile(TieEndToEndTests.NewFile(), Start + 34);
+        Assert.Equal(32, _sim.Store.Changes.Count);
+        Assert.Equal(32, (await Updates("{\"sinceTime\":0}")).Count);
     }
 
     [Fact]
