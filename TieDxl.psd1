@@ -34,6 +34,7 @@
         'Receive-TieEvent'
         'Import-TieJournal'
         'Undo-TieReputation'
+        'Get-TieReputationChange'
     )
     FunctionsToExport    = @()
     AliasesToExport      = @()

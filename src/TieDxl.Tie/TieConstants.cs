@@ -106,6 +106,9 @@ public static class TieTopics
     public const string FileAgents = "/mcafee/service/tie/file/agents";
     public const string CertAgents = "/mcafee/service/tie/cert/agents";
 
+    /// <summary>The change feed: subjects whose reputation changed since a server time (not wrapped by the OpenDXL clients).</summary>
+    public const string ReputationUpdates = "/mcafee/service/tie/reputation/updates";
+
     /// <summary>External reputation report: an event, TIE Server 3.0+.</summary>
     public const string ExternalFileReport = "/mcafee/event/external/file/report";
 

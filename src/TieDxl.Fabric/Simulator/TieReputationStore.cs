@@ -87,6 +87,9 @@ public sealed class TieReputationStore
     public IReadOnlyList<TieSimItem> Files { get { lock (_write) return _files.ToArray(); } }
     public IReadOnlyList<TieSimItem> Certificates { get { lock (_write) return _certs.ToArray(); } }
 
+    /// <summary>Every reputation change made through the store (sets, External reports), for the change feed.</summary>
+    public TieChangeHistory Changes { get; } = new();
+
     public void Clear()
     {
         lock (_write)
@@ -95,6 +98,7 @@ public sealed class TieReputationStore
             _certs.Clear();
             _fileIndex.Clear();
             _certIndex.Clear();
+            Changes.Clear();
         }
     }
 
@@ -346,7 +350,9 @@ public sealed class TieReputationStore
             if (string.IsNullOrEmpty(item.Name) && !string.IsNullOrEmpty(filename)) item.Name = filename;
             if (comment is not null) item.Comment = comment;
             IndexLocked(item);
-            return Update(item, providerId, trustLevel, now, false);
+            var changed = Update(item, providerId, trustLevel, now, false);
+            Changes.Record(item, now);
+            return changed;
         }
     }
 
@@ -374,7 +380,9 @@ public sealed class TieReputationStore
             }
             if (comment is not null) item.Comment = comment;
             IndexLocked(item);
-            return Update(item, providerId, trustLevel, now, true);
+            var changed = Update(item, providerId, trustLevel, now, true);
+            Changes.Record(item, now);
+            return changed;
         }
     }
 

@@ -61,12 +61,15 @@ public sealed class TieSimulatorOptions
     /// </summary>
     public TimeSpan? RegistrationAcknowledgementTimeout { get; set; }
 
-    /// <summary>The clock for createDate / serverTime / updateTime; null = system UTC.</summary>
+    /// <summary>The clock for createDate / serverTime / updateTime and the change feed's times; null = system UTC.</summary>
     public Func<DateTimeOffset>? Clock { get; set; }
+
+    /// <summary>How many changes the store keeps for the change feed (null: leave the store's, by default <see cref="TieChangeHistory.DefaultCapacity"/>).</summary>
+    public int? ChangeHistoryCapacity { get; set; }
 }
 
 /// <summary>
-/// A TIE server on any <see cref="DxlClient"/>: hosts a DXL service answering the six TIE request topics with the
+/// A TIE server on any <see cref="DxlClient"/>: hosts a DXL service answering the six TIE request topics and the change feed with the
 /// real server's payload shapes, consumes External reports, and publishes repchange broadcasts.
 /// <para>Behaviour (beyond what the mock TIE server of the OpenDXL TIE client's tests does):</para>
 /// <list type="bullet">
@@ -81,9 +84,12 @@ public sealed class TieSimulatorOptions
 /// <item>First references: seeded agents; for other items a deterministic function of the hash (0-4 agents);
 /// <c>queryLimit</c> (default 100, 1-5000) caps the list, <c>totalCount</c> tells the full count.</item>
 /// <item>Certificate requests are answered with or without <c>publicKeySha1</c>.</item>
+/// <item>The change feed (<c>reputation/updates</c>) lists, from <see cref="TieReputationStore.Changes"/>, the subjects
+/// changed at or after <c>sinceTime</c>, oldest first, one hash each, honouring <c>queryLimit</c>, <c>targeted</c> and
+/// <c>targetTypes</c> (see <see cref="HandleReputationUpdates"/>).</item>
 /// </list>
 /// </summary>
-public sealed class TieSimulator : IAsyncDisposable
+public sealed partial class TieSimulator : IAsyncDisposable
 {
     /// <summary>The TIE service's not-found text.</summary>
     public const string NotFoundMessage = "Could not find reputation";
@@ -126,6 +132,7 @@ public sealed class TieSimulator : IAsyncDisposable
             Store = options.UseBuiltInSeed ? TieReputationStore.CreateSeeded() : new TieReputationStore();
         }
         if (options.SeedFile is { } seed) Store.LoadSeedFile(seed);
+        if (options.ChangeHistoryCapacity is { } capacity) Store.Changes.Capacity = capacity;
         _clock = options.Clock ?? (() => DateTimeOffset.UtcNow);
         _publish = options.PublishReputationChanges;
         _ackTimeout = options.RegistrationAcknowledgementTimeout;
@@ -142,6 +149,7 @@ public sealed class TieSimulator : IAsyncDisposable
         Service.AddHandler(TieTopics.CertReputationSet, (r, ct) => HandleAsync(r, HandleSetCertReputation, ct));
         Service.AddHandler(TieTopics.FileAgents, (r, ct) => HandleAsync(r, HandleFileAgents, ct));
         Service.AddHandler(TieTopics.CertAgents, (r, ct) => HandleAsync(r, HandleCertAgents, ct));
+        Service.AddHandler(TieTopics.ReputationUpdates, (r, ct) => HandleAsync(r, HandleReputationUpdates, ct));
     }
 
     public DxlClient Client { get; }
@@ -375,6 +383,7 @@ public sealed class TieSimulator : IAsyncDisposable
         if (RequestHashes(root) is not { } hashes) return new(NotFound(request), null);
         var match = Store.MatchFile(hashes, out var item);
         if (match == TieSimMatch.Conflict) return new(NotFound(request), null);
+        Store.Changes.RecordLookup(Requester(request), hashes.Entries.Select(e => TieReputationStore.FileKey(e.Key, hashes.GetBytesOrNull(e.Key)!)));
         var now = Now;
         var reps = item?.Reputations ?? UnknownReputations(now, certificate: false);
         return new(new DxlResponse(request, ReputationReply(reps, now)), null);
@@ -385,6 +394,7 @@ public sealed class TieSimulator : IAsyncDisposable
         if (!CertRequest(root, out var sha1, out var pk)) return new(NotFound(request), null);
         var match = Store.MatchCertificate(sha1, pk, out var item);
         if (match == TieSimMatch.Conflict) return new(NotFound(request), null);
+        Store.Changes.RecordLookup(Requester(request), CertificateKeys(sha1, pk));
         var now = Now;
         var reps = item?.Reputations ?? UnknownReputations(now, certificate: true);
         return new(new DxlResponse(request, ReputationReply(reps, now)), null);
@@ -448,6 +458,16 @@ public sealed class TieSimulator : IAsyncDisposable
         limit = (int)v;
         return true;
     }
+
+    private static IEnumerable<string> CertificateKeys(byte[]? sha1, byte[]? publicKeySha1)
+    {
+        if (sha1 is not null) yield return TieReputationStore.CertKey(sha1);
+        if (publicKeySha1 is not null) yield return TieReputationStore.PublicKeyKey(publicKeySha1);
+    }
+
+    /// <summary>Who asked: the client id the broker stamps, else (a plain MQTT broker stamps none) the client's reply topic.</summary>
+    private static string Requester(DxlRequest request) =>
+        !string.IsNullOrEmpty(request.SourceClientId) ? request.SourceClientId : request.ReplyToTopic ?? "";
 
     private static DxlErrorResponse BadLimit(DxlRequest request) =>
         new(request, 0, $"queryLimit must be between {TieConstants.MinQueryLimit} and {TieConstants.MaxQueryLimit}");

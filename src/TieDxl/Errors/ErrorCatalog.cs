@@ -79,6 +79,10 @@ internal static class ErrorCatalog
     public const string InvalidJournal = "InvalidJournal";
     public const string JournalWriteFailed = "JournalWriteFailed";
 
+    // The state file of Get-TieReputationChange -StatePath.
+    public const string ChangeStateFileInvalid = "ChangeStateFileInvalid";
+    public const string ChangeStateFileUnwritable = "ChangeStateFileUnwritable";
+
     /// <summary>
     /// An error record. <paramref name="exception"/> becomes the record's exception as is; without one a
     /// <see cref="DxlCmdletException"/> carrying <paramref name="message"/> is made. The message shown is
