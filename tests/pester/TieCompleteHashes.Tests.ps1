@@ -59,6 +59,18 @@ Describe 'Complete hashes from Get-FileHash on <Kind>' -ForEach @(@{ Kind = 'Fab
         $r.Sha1 | Should -Be $all.Sha1.ToLowerInvariant()
     }
 
+    It 'completes a Get-FileHash result that went through Get-TieFileReputation first, and uses its lookup' {
+        $file = New-RandomFile 'looked-up.exe'
+        $all = Get-AllHashes $file.FullName
+        $looked = Get-FileHash -LiteralPath $file.FullName | Get-TieFileReputation -ErrorAction Stop
+        $requests = $B.TieRequests
+        $r = $looked | Set-TieExternalReputation -TrustLevel MightBeTrusted -FileType PeExe -Confirm:$false -PassThru -ErrorAction Stop -WarningVariable w -WarningAction SilentlyContinue
+        $r.Status | Should -Be 'Sent'
+        $B.TieRequests | Should -Be $requests -Because 'the piped lookup decided; the report is an event'
+        @($w) | Should -BeNullOrEmpty
+        Wait-TieCondition { (Get-TieFileReputation -Md5 $all.Md5 -ErrorAction SilentlyContinue).External -eq 'MightBeTrusted' } -TimeoutSec 15 | Should -BeTrue
+    }
+
     It 'sets an Enterprise reputation with all three hashes of a Get-FileHash result' {
         $file = New-RandomFile 'enterprise.dll'
         $all = Get-AllHashes $file.FullName

@@ -58,7 +58,7 @@ internal static class TieFileInputResolver
             case IDictionary table:
                 return FromDictionary(table, input!);
             case TieFileReputation reputation:
-                return new TieFileInput(reputation.Result.Hashes, null, reputation.Name, reputation.Path, input!) { Known = reputation.Result };
+                return Given(reputation.Result.Hashes, reputation.Name, reputation.Path, input!) with { Known = reputation.Result };
         }
 
         var pso = input as PSObject ?? PSObject.AsPSObject(value);
