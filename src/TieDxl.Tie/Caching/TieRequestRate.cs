@@ -4,9 +4,12 @@ using System.Threading.RateLimiting;
 namespace TieDxl.Tie.Caching;
 
 /// <summary>
-/// A cap on requests per second to TIE: a token bucket from System.Threading.RateLimiting, filled in small steps
-/// (a twentieth of a second's worth at a time) so that the rate holds from the first second: a bucket that starts
-/// with a whole second's tokens would let a burst through and make short runs twice as fast as asked.
+/// A cap on requests per second to TIE: a token bucket from System.Threading.RateLimiting. It starts empty, so the
+/// rate holds from the first second (a bucket that starts full lets a burst through and makes short runs faster than
+/// asked); it holds a quarter of a second's worth after that, so a run that paused may catch up by that much at most.
+/// It is refilled by this class's timer with what the time elapsed is worth, not by the limiter's own timer, which
+/// adds one step's tokens per tick whatever time passed, so that a timer firing late on a loaded machine slows
+/// nothing: what accrued meanwhile fits in the bucket.
 /// Only requests that reach TIE take a token; waiting for one ends at once on cancellation and counts against no
 /// request's timeout (the timeout starts when the request is sent).
 /// </summary>
@@ -16,8 +19,10 @@ public sealed class TieRequestRate : IDisposable
     public const double MinRequestsPerSecond = 1.0 / 60, MaxRequestsPerSecond = 1_000_000;
 
     private static readonly TimeSpan Step = TimeSpan.FromMilliseconds(50);
+    private const int StepsHeld = 5;
 
     private readonly TokenBucketRateLimiter _bucket;
+    private readonly Timer _refill;
     private long _waits;
 
     public TieRequestRate(double requestsPerSecond)
@@ -27,16 +32,19 @@ public sealed class TieRequestRate : IDisposable
                 string.Create(CultureInfo.InvariantCulture, $"The rate must be between {MinRequestsPerSecond:0.####} and {MaxRequestsPerSecond} requests per second."));
         RequestsPerSecond = requestsPerSecond;
         var tokensPerStep = Math.Max(1, (int)Math.Round(requestsPerSecond * Step.TotalSeconds));
+        var period = TimeSpan.FromSeconds(tokensPerStep / requestsPerSecond);
         _bucket = new TokenBucketRateLimiter(new TokenBucketRateLimiterOptions
         {
-            TokenLimit = tokensPerStep,
+            TokenLimit = StepsHeld * tokensPerStep,
             TokensPerPeriod = tokensPerStep,
-            ReplenishmentPeriod = TimeSpan.FromSeconds(tokensPerStep / requestsPerSecond),
-            AutoReplenishment = true,
+            ReplenishmentPeriod = period,
+            AutoReplenishment = false,
             QueueProcessingOrder = QueueProcessingOrder.OldestFirst,
             // Callers waiting are bounded by the runs' throttles; the bucket never refuses one.
             QueueLimit = 1_000_000,
         });
+        using (_bucket.AttemptAcquire(StepsHeld * tokensPerStep)) { /* empties the bucket: see above */ }
+        _refill = new Timer(static bucket => ((TokenBucketRateLimiter)bucket!).TryReplenish(), _bucket, period, period);
     }
 
     /// <summary>The cap.</summary>
@@ -61,5 +69,9 @@ public sealed class TieRequestRate : IDisposable
 
     public override string ToString() => string.Create(CultureInfo.InvariantCulture, $"{RequestsPerSecond:0.##}/s");
 
-    public void Dispose() => _bucket.Dispose();
+    public void Dispose()
+    {
+        _refill.Dispose();
+        _bucket.Dispose();
+    }
 }
