@@ -127,13 +127,9 @@ public abstract class TieBulkCmdletBase : DxlSessionCmdletBase
             WriteProgress(new ProgressRecord(1, ProgressActivity, "Done") { RecordType = ProgressRecordType.Completed });
         var latency = _queue.Latency;
         WriteVerbose(string.Format(CultureInfo.InvariantCulture,
-            "{0}: {1} item(s), {2} failed, in {3:0.###} s ({4:0} per second); latency p50 {5:0.###} ms, p99 {6:0.###} ms, throttle {7}.",
+            "{0}: {1} item(s), {2} failed, in {3:0.###} s ({4:0} per second); latency p50 {5:0.###} ms, p99 {6:0.###} ms, throttle {7}{8}.",
             ProgressActivity, _done, _failed, _clock.Elapsed.TotalSeconds, _done / Math.Max(0.001, _clock.Elapsed.TotalSeconds),
-            latency.Percentile(0.50).TotalMilliseconds, latency.Percentile(0.99).TotalMilliseconds, ThrottleLimit));
-        if (LookupRun.Lookups > 0)
-            WriteVerbose(string.Format(CultureInfo.InvariantCulture,
-                "{0}: {1} request(s) reached TIE for {2} lookup(s) ({3} answered from the session cache, {4} shared within the run).",
-                ProgressActivity, LookupRun.Requests, LookupRun.Lookups, LookupRun.CacheHits, LookupRun.Shared));
+            latency.Percentile(0.50).TotalMilliseconds, latency.Percentile(0.99).TotalMilliseconds, ThrottleLimit, RequestsSummary()));
         var reconnects = CurrentSession.ReconnectCount - _reconnectsAtStart;
         if (reconnects > 0 && CurrentSession.LastOutage is { } outage)
             WriteVerbose(string.Format(System.Globalization.CultureInfo.InvariantCulture,
@@ -141,6 +137,13 @@ public abstract class TieBulkCmdletBase : DxlSessionCmdletBase
                 ProgressActivity, reconnects, outage.DisconnectedAt.UtcDateTime, outage.ReconnectedAt.UtcDateTime, outage.Duration.TotalSeconds,
                 outage.Reason, outage.ReconnectedBroker));
     }
+
+    /// <summary>How many lookups of the run reached TIE, for the closing -Verbose line (empty when the command made none).</summary>
+    private string RequestsSummary() =>
+        LookupRun.Lookups == 0 ? "" : string.Format(CultureInfo.InvariantCulture,
+            "; {0} request(s) reached TIE for {1} lookup(s) ({2} answered from the session cache, {3} shared within the run){4}",
+            LookupRun.Requests, LookupRun.Lookups, LookupRun.CacheHits, LookupRun.Shared,
+            _commandRate is { } rate ? $", at most {rate} ({rate.Waits} waited)" : "");
 
     /// <summary>
     /// Writes every finished item at the head of the queue; waits (writing posted messages meanwhile) for the oldest
