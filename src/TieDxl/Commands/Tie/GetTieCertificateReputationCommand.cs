@@ -10,8 +10,6 @@ namespace TieDxl.Commands.Tie;
 [OutputType(typeof(TieCertificateReputation))]
 public sealed class GetTieCertificateReputationCommand : TieCertificateCmdletBase
 {
-    private TieLookupOptions? _options;
-
     /// <summary>The oldest cached answer to accept (at most the session's maximum age, 10 minutes by default).</summary>
     [Parameter]
     [ValidateMaxAge]
@@ -23,17 +21,13 @@ public sealed class GetTieCertificateReputationCommand : TieCertificateCmdletBas
 
     private protected override string ProgressActivity => "Get-TieCertificateReputation";
 
-    protected override void BeginProcessing()
-    {
-        base.BeginProcessing();
-        _options = LookupOptions(MaxAge, NoCache);
-    }
+    private protected override (TimeSpan? MaxAge, bool NoCache) CacheChoice => (MaxAge, NoCache);
 
     private protected override void ProcessCertificate(TieCertificateId certificate, object target)
     {
         var tie = Tie;
         var timeout = Timeout;
-        var options = _options!;
+        var options = LookupOptions;
         Enqueue(target, certificate, async ct =>
         {
             var result = await tie.GetCertificateReputationAsync(certificate.Sha1, certificate.PublicKeySha1, options, timeout, ct).ConfigureAwait(false);

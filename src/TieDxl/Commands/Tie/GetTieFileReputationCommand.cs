@@ -14,8 +14,6 @@ namespace TieDxl.Commands.Tie;
 [OutputType(typeof(TieFileReputation))]
 public sealed class GetTieFileReputationCommand : TieFileCmdletBase
 {
-    private TieLookupOptions? _options;
-
     /// <summary>The oldest cached answer to accept (at most the session's maximum age, 10 minutes by default).</summary>
     [Parameter]
     [ValidateMaxAge]
@@ -27,17 +25,13 @@ public sealed class GetTieFileReputationCommand : TieFileCmdletBase
 
     private protected override string ProgressActivity => "Get-TieFileReputation";
 
-    protected override void BeginProcessing()
-    {
-        base.BeginProcessing();
-        _options = LookupOptions(MaxAge, NoCache);
-    }
+    private protected override (TimeSpan? MaxAge, bool NoCache) CacheChoice => (MaxAge, NoCache);
 
     private protected override void ProcessItem(TieFileInput input)
     {
         var tie = Tie;
         var timeout = Timeout;
-        var options = _options!;
+        var options = LookupOptions;
         EnqueueFile(input, ct => LookUpAsync(tie, input, options, timeout, ct));
     }
 

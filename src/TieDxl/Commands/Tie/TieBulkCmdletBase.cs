@@ -54,12 +54,16 @@ public abstract class TieBulkCmdletBase : DxlSessionCmdletBase
     private protected TieLookupRun LookupRun { get; } = new();
 
     /// <summary>
-    /// How this run's lookups may be answered: the session's cache (unless <paramref name="noCache"/>) no older
-    /// than <paramref name="maxAge"/>, the run's sharing, and the command's or the session's rate. The lookup
-    /// cmdlets call it with their -MaxAge and -NoCache.
+    /// How this run's lookups may be answered, made once in BeginProcessing: the session's cache as
+    /// <see cref="CacheChoice"/> says, the run's sharing, and the command's or the session's rate.
     /// </summary>
-    private protected TieLookupOptions LookupOptions(TimeSpan? maxAge = null, bool noCache = false) =>
-        new() { UseCache = !noCache, MaxAge = maxAge, Run = LookupRun, Rate = _commandRate ?? Tie.DefaultRequestRate };
+    private protected TieLookupOptions LookupOptions { get; private set; } = TieLookupOptions.Direct;
+
+    /// <summary>
+    /// The command's -MaxAge and -NoCache, for the cmdlets that declare them (those whose lookups the cache may
+    /// answer; a first-reference query never is): the oldest cached answer accepted, and whether to skip the cache.
+    /// </summary>
+    private protected virtual (TimeSpan? MaxAge, bool NoCache) CacheChoice => (null, false);
 
     /// <summary>The session's TIE client (one per session: see <see cref="DxlSession.Tie"/>).</summary>
     private protected TieClient Tie => CurrentSession.Tie;
@@ -74,6 +78,11 @@ public abstract class TieBulkCmdletBase : DxlSessionCmdletBase
         _logAttachment = session.AttachLog(PostLog);
         _reconnectsAtStart = session.ReconnectCount;
         if (MyInvocation.BoundParameters.ContainsKey(nameof(MaxRequestsPerSecond))) _commandRate = new TieRequestRate(MaxRequestsPerSecond);
+        var (maxAge, noCache) = CacheChoice;
+        LookupOptions = new TieLookupOptions
+        {
+            UseCache = !noCache, MaxAge = maxAge, Run = LookupRun, Rate = _commandRate ?? session.Tie.DefaultRequestRate,
+        };
     }
 
     /// <summary>
