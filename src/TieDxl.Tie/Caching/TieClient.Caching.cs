@@ -19,7 +19,7 @@ public sealed partial class TieClient
     /// </summary>
     public static readonly TimeSpan DefaultCacheMaxAge = TimeSpan.FromMinutes(10);
 
-    /// <summary>Hashes the cache holds by default: 100,000 (some 30 MB at most; a file asked with three hashes takes three).</summary>
+    /// <summary>Hashes the cache holds by default: 100,000 (some 45 MB at most; a file asked with three hashes takes three).</summary>
     public const int DefaultCacheMaxEntries = 100_000;
 
     private TieReputationCache<FileReputationResult>? _fileCache;

@@ -125,3 +125,37 @@ public sealed class CachingUnitTests
         Assert.True(clock.Elapsed < TimeSpan.FromSeconds(0.9), $"the wait ended after {clock.Elapsed}");
     }
 }
+
+/// <summary>
+/// Memory stays bounded: a million distinct files through the session cache (100,000 hashes at most) and a run's
+/// sharing keep what the bounds allow, not what went through. Alone in its collection: it measures the heap.
+/// </summary>
+[Collection(nameof(CachingMemoryTests))]
+[CollectionDefinition(nameof(CachingMemoryTests), DisableParallelization = true)]
+public sealed class CachingMemoryTests
+{
+    [Fact]
+    public async Task AMillionDistinctFilesKeepOnlyWhatTheBoundsAllow()
+    {
+        const int maxEntries = 100_000;
+        var cache = new TieReputationCache<FileReputationResult>(maxEntries, TimeSpan.FromMinutes(10));
+        var sharing = new TieRunSharing<TieReputationKey, FileReputationResult>();
+        var before = GC.GetTotalMemory(forceFullCollection: true);
+        for (var i = 0; i < 1_000_000; i++)
+        {
+            var hashes = TieHashes.FromBytes(HashType.Sha256, System.Security.Cryptography.RandomNumberGenerator.GetBytes(32));
+            var key = TieReputationKey.ForFile(hashes);
+            var answer = await sharing.GetOrStart(key, hashes, static h => Task.FromResult(new FileReputationResult(h, [], TieServerProperties.Empty)), out _);
+            cache.Add(key, answer, cache.Generation);
+        }
+        var retained = GC.GetTotalMemory(forceFullCollection: true) - before;
+        GC.KeepAlive(sharing);
+        GC.KeepAlive(cache);
+
+        Assert.InRange(cache.Count, 1, maxEntries);
+        // About 450 bytes per cached answer (entry, answer, hashes, LRU and dictionary nodes; 47 MB measured with the
+        // run's keys) and 400 per remembered run key: far below the 1,000,000 answers (over 400 MB) that went through.
+        var bound = maxEntries * 500L + TieRunSharing<TieReputationKey, FileReputationResult>.DefaultCapacity * 400L;
+        Assert.True(retained < bound, $"{retained / 1e6:0.0} MB retained, bound {bound / 1e6:0.0} MB");
+    }
+}
