@@ -102,12 +102,32 @@ public sealed partial class TieClient
             new CertificateAsk(cert, key, timeout), cancellationToken);
     }
 
-    private async Task<T> LookUpAsync<T, TAsk>(TieReputationKey key, TieReputationCache<T>? cache, TieLookupOptions options, TAsk ask,
+    /// <summary>
+    /// One lookup. Synchronous up to the request: a miss returns the request's own task (or the run's shared one),
+    /// so that the bulk hot path pays for no state machine of its own; only the first lookup of a client, which waits
+    /// for the change events' subscription, and a shared answer, which is told as such, take one.
+    /// </summary>
+    private Task<T> LookUpAsync<T, TAsk>(TieReputationKey key, TieReputationCache<T>? cache, TieLookupOptions options, TAsk ask,
+        CancellationToken cancellationToken) where T : TieReputationResult where TAsk : struct, ITieAsk<T>
+    {
+        if (cache is not null && Volatile.Read(ref _coherence) is not { IsCompleted: true })
+            return LookUpAfterCoherenceAsync(key, cache, options, ask, cancellationToken);
+        var keep = cache is not null && _runOnlyReason is null ? cache : null;
+        return LookUp(key, keep, options, ask, cancellationToken);
+    }
+
+    private async Task<T> LookUpAfterCoherenceAsync<T, TAsk>(TieReputationKey key, TieReputationCache<T> cache, TieLookupOptions options, TAsk ask,
+        CancellationToken cancellationToken) where T : TieReputationResult where TAsk : struct, ITieAsk<T>
+    {
+        var keep = await IsCoherentAsync(cancellationToken).ConfigureAwait(false) ? cache : null;
+        return await LookUp(key, keep, options, ask, cancellationToken).ConfigureAwait(false);
+    }
+
+    private Task<T> LookUp<T, TAsk>(TieReputationKey key, TieReputationCache<T>? keep, TieLookupOptions options, TAsk ask,
         CancellationToken cancellationToken) where T : TieReputationResult where TAsk : struct, ITieAsk<T>
     {
         var run = options.Run;
         run?.CountLookup();
-        var keep = cache is not null && await IsCoherentAsync(cancellationToken).ConfigureAwait(false) ? cache : null;
         if (keep is not null && options.UseCache)
         {
             var maxAge = options.MaxAge is { } asked && asked < keep.MaxAge ? asked : keep.MaxAge;
@@ -115,15 +135,18 @@ public sealed partial class TieClient
             {
                 Interlocked.Increment(ref _hits);
                 run?.CountCacheHit();
-                return ask.Relabel(hit, TieAnswerSource.Cache);
+                return Task.FromResult(ask.Relabel(hit, TieAnswerSource.Cache));
             }
             Interlocked.Increment(ref _misses);
         }
         var request = new Request<T, TAsk>(this, ask, key, keep, options.Rate ?? DefaultRequestRate, run, cancellationToken);
-        if (run is null) return await request.SendAsync().ConfigureAwait(false);
-        var answer = await ask.SharingIn(run).GetOrStart(key, request, static r => r.SendAsync(), out var shared).ConfigureAwait(false);
-        return shared ? ask.Relabel(answer, TieAnswerSource.Shared) : answer;
+        if (run is null) return request.SendAsync();
+        var answer = ask.SharingIn(run).GetOrStart(key, request, static r => r.SendAsync(), out var shared);
+        return shared ? RelabelAsync(answer, ask) : answer;
     }
+
+    private static async Task<T> RelabelAsync<T, TAsk>(Task<T> shared, TAsk ask) where T : TieReputationResult where TAsk : struct, ITieAsk<T> =>
+        ask.Relabel(await shared.ConfigureAwait(false), TieAnswerSource.Shared);
 
     /// <summary>One request to TIE for a lookup: waits for the rate, sends, keeps the answer unless something changed meanwhile.</summary>
     private readonly record struct Request<T, TAsk>(TieClient Tie, TAsk Ask, TieReputationKey Key, TieReputationCache<T>? Keep,

@@ -1,3 +1,4 @@
+using BitFaster.Caching;
 using BitFaster.Caching.Lru;
 
 namespace TieDxl.Tie.Caching;
@@ -6,8 +7,9 @@ namespace TieDxl.Tie.Caching;
 /// Within one run, work named by the same key is done once: the first caller starts it, every later caller with
 /// the same key gets the same task, in flight or finished, failures included (each caller then reports the failure
 /// as its own). Memory stays bounded: the last <see cref="Capacity"/> keys are remembered (BitFaster.Caching's
-/// concurrent LRU); a key pushed out by newer ones is simply worked again. What is in flight is bounded by the
-/// run's throttle, far below the capacity, so an answer still in flight is not pushed out in practice.
+/// concurrent LRU, with its atomic GetOrAdd so that callers racing on one key start the work once); a key pushed
+/// out by newer ones is simply worked again. What is in flight is bounded by the run's throttle, far below the
+/// capacity, so an answer still in flight is not pushed out in practice.
 /// </summary>
 /// <typeparam name="TKey">What names the work (for example <see cref="TieReputationKey"/>).</typeparam>
 /// <typeparam name="TValue">What the work gives.</typeparam>
@@ -16,13 +18,18 @@ public sealed class TieRunSharing<TKey, TValue> where TKey : notnull
     /// <summary>Keys remembered by default: far more than can be in flight (the throttle is at most 1,024), a few MB at most.</summary>
     public const int DefaultCapacity = 16_384;
 
-    private readonly FastConcurrentLru<TKey, TaskCompletionSource<TValue>> _work;
+    // The task whose work this thread's GetOrAdd call just started: the atomic factory runs on the calling thread,
+    // so this tells the caller that started the work from the callers that got it (no allocation per call).
+    [ThreadStatic] private static Task<TValue>? t_started;
+
+    private readonly ICache<TKey, Task<TValue>> _work;
+    private long _shared;
 
     public TieRunSharing(int capacity = DefaultCapacity)
     {
         if (capacity < 3) throw new ArgumentOutOfRangeException(nameof(capacity), capacity, "The capacity must be at least 3.");
         Capacity = capacity;
-        _work = new FastConcurrentLru<TKey, TaskCompletionSource<TValue>>(capacity);
+        _work = new ConcurrentLruBuilder<TKey, Task<TValue>>().WithCapacity(capacity).WithAtomicGetOrAdd().Build();
     }
 
     /// <summary>How many keys are remembered at most.</summary>
@@ -30,7 +37,6 @@ public sealed class TieRunSharing<TKey, TValue> where TKey : notnull
 
     /// <summary>How many callers got the work of an earlier caller instead of starting it.</summary>
     public long SharedCount => Interlocked.Read(ref _shared);
-    private long _shared;
 
     /// <summary>
     /// The task of the work named <paramref name="key"/>: started now with <paramref name="work"/>(<paramref name="state"/>)
@@ -40,39 +46,20 @@ public sealed class TieRunSharing<TKey, TValue> where TKey : notnull
     public Task<TValue> GetOrStart<TState>(TKey key, TState state, Func<TState, Task<TValue>> work, out bool shared)
     {
         ArgumentNullException.ThrowIfNull(work);
-        if (_work.TryGet(key, out var existing))
+        if (!_work.TryGet(key, out var task))
         {
-            Interlocked.Increment(ref _shared);
-            shared = true;
-            return existing.Task;
+            t_started = null;
+            task = _work.GetOrAdd(key, static (_, w) => t_started = w.Work(w.State), (Work: work, State: state));
+            var mine = ReferenceEquals(task, t_started);
+            t_started = null;
+            if (mine)
+            {
+                shared = false;
+                return task;
+            }
         }
-        // Made cold and started only by the caller whose copy went in: two callers racing start the work once.
-        var mine = new TaskCompletionSource<TValue>(TaskCreationOptions.RunContinuationsAsynchronously);
-        var kept = _work.GetOrAdd(key, static (_, m) => m, mine);
-        if (!ReferenceEquals(kept, mine))
-        {
-            Interlocked.Increment(ref _shared);
-            shared = true;
-            return kept.Task;
-        }
-        shared = false;
-        _ = CompleteAsync(mine, work, state);
-        return mine.Task;
-    }
-
-    private static async Task CompleteAsync<TState>(TaskCompletionSource<TValue> completion, Func<TState, Task<TValue>> work, TState state)
-    {
-        try
-        {
-            completion.TrySetResult(await work(state).ConfigureAwait(false));
-        }
-        catch (OperationCanceledException e)
-        {
-            completion.TrySetCanceled(e.CancellationToken);
-        }
-        catch (Exception e)
-        {
-            completion.TrySetException(e);
-        }
+        Interlocked.Increment(ref _shared);
+        shared = true;
+        return task;
     }
 }
