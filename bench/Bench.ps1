@@ -76,11 +76,12 @@ function Stop-Server($Server) {
 }
 
 # Runs a script in a fresh pwsh with the module and the config, and returns the JSON object it prints last.
-function Invoke-Pwsh([string] $Script, [string] $Config) {
+# $Connect adds parameters to Connect-DxlFabric (-NoCache where passes repeat their inputs and must reach TIE).
+function Invoke-Pwsh([string] $Script, [string] $Config, [string] $Connect = '') {
     $wrapped = @"
 `$ErrorActionPreference = 'Stop'
 Import-Module '$Module'
-`$null = Connect-DxlFabric -ConfigPath '$Config' -TimeoutSec 60
+`$null = Connect-DxlFabric -ConfigPath '$Config' -TimeoutSec 60 $Connect
 $Script
 "@
     $file = Join-Path $ResultsDir 'scenario.ps1'
@@ -117,7 +118,8 @@ $median = $sorted[[math]::Floor($sorted.Count / 2)]
 '@
 function Measure-Lookups([string] $Config, [int] $Count, [int] $Throttle, [switch] $Cold, [int] $Passes = 1) {
     $script = $LookupScript.Replace('__COUNT__', "$Count").Replace('__THROTTLE__', "$Throttle").Replace('__WARM__', ($Cold ? '$false' : '$true')).Replace('__PASSES__', "$Passes")
-    Invoke-Pwsh $script $Config
+    # The warm-up and the passes ask for the same hashes: without the session cache every lookup reaches TIE.
+    Invoke-Pwsh $script $Config '-NoCache'
 }
 
 # The note of a row measured in several passes: which rates the median was taken from.
@@ -308,13 +310,59 @@ foreach (`$round in 1..$($Quick ? 1 : 3)) {
 `$three = @(`$threes | Sort-Object)[[math]::Floor(`$threes.Count / 2)]
 `$ours = @(`$ourses | Sort-Object)[[math]::Floor(`$ourses.Count / 2)]
 [pscustomobject]@{ Count = `$n; Three = `$three; Ours = `$ours; Rounds = `$threes.Count; PeakMb = [math]::Round((Get-Process -Id `$PID).PeakWorkingSet64 / 1MB) } | ConvertTo-Json -Compress
-"@ $server.Config
+"@ $server.Config '-NoCache'
         $mb = $fileCount
         Add-Row 'files' $broker "3 x Get-FileHash, $mb MB" $r.Count ([math]::Round($r.Three, 2)) ([math]::Round($mb / $r.Three)) $null $null $null "MB/s, baseline; median of $($r.Rounds)"
         Add-Row 'files' $broker "Get-TieFileReputation, $mb MB" $r.Count ([math]::Round($r.Ours, 2)) ([math]::Round($mb / $r.Ours)) $null $null $r.PeakMb "MB/s, hash + lookup; median of $($r.Rounds)"
         $Summary["$broker files ratio"] = $r.Three / $r.Ours
     }
     finally { Stop-Server $server }
+}
+
+# ---------------------------------------------------------------------------------------------------------------
+Write-Step '4b. Repeated files: the .NET SDK folder through Get-TieFileReputation, cache and sharing on and off'
+# A real tree with repeated files (side-by-side copies of the same assemblies). "Off" is the 0.2.0 release, which
+# has neither (without the baseline: this build with -NoCache, which still shares within a run).
+$sdkLine = @(& dotnet --list-sdks) | Select-Object -Last 1
+$sdk = if ($sdkLine -match '^(\S+) \[(.+)\]$') { Join-Path $Matches[2] $Matches[1] }
+$sdkFiles = $Quick ? 1000 : 100000
+$RepeatedScript = @'
+$files = @(Get-ChildItem -Recurse -File -LiteralPath '__TREE__' | Select-Object -First __MAX__)
+foreach ($f in $files) { $null = [System.IO.File]::ReadAllBytes($f.FullName).Length }   # warm the page cache
+$log = [System.IO.Path]::GetTempFileName()
+function Get-Requests { $m = Get-Content $log | Select-String '(\d+) request\(s\) reached TIE' | Select-Object -Last 1; $m ? [int]$m.Matches[0].Groups[1].Value : $files.Count }
+$w = [System.Diagnostics.Stopwatch]::StartNew()
+$out = @($files | Get-TieFileReputation __PARAMS__ -Verbose 4> $log)
+$first = $w.Elapsed.TotalSeconds
+$requests = Get-Requests
+$w.Restart()
+$null = $files | Get-TieFileReputation __PARAMS__ -Verbose 4> $log
+$second = $w.Elapsed.TotalSeconds
+$again = Get-Requests
+Remove-Item $log
+[pscustomobject]@{ Inputs = $files.Count; Distinct = @($out.Sha256 | Sort-Object -Unique).Count; Requests = $requests
+    First = $first; Again = $again; Second = $second } | ConvertTo-Json -Compress
+'@
+if (-not $sdk -or -not (Test-Path -LiteralPath $sdk)) { Write-Host "no .NET SDK folder found ($sdkLine): skipped" }
+else {
+    $off = ($env:TIEDXL_BENCH_SKIP_BASELINE -ne '1') ? (Initialize-Baseline) : $null
+    $offLabel = $off ? "$BaselineCommit (no cache, no sharing)" : 'this build with -NoCache (sharing on)'
+    foreach ($broker in $Brokers) {
+        $server = Start-Server $broker
+        try {
+            $script = $RepeatedScript.Replace('__TREE__', $sdk).Replace('__MAX__', "$sdkFiles")
+            $on = Invoke-Pwsh $script.Replace('__PARAMS__', '') $server.Config
+            $saved = $script:Module
+            if ($off) { $script:Module = $off.Module }
+            try { $base = Invoke-Pwsh $script.Replace('__PARAMS__', ($off ? '' : '-NoCache')) $server.Config }
+            finally { $script:Module = $saved }
+            $what = "$($on.Inputs) inputs, $($on.Distinct) distinct files"
+            Add-Row 'repeated files' $broker 'SDK folder, cache and sharing on' $on.Inputs ([math]::Round($on.First, 2)) ([math]::Round($on.Inputs / $on.First)) $null $null $null "$what; $($on.Requests) requests reached TIE"
+            Add-Row 'repeated files' $broker 'SDK folder, cache and sharing on, again' $on.Inputs ([math]::Round($on.Second, 2)) ([math]::Round($on.Inputs / $on.Second)) $null $null $null "$what; $($on.Again) requests reached TIE"
+            Add-Row 'repeated files' $broker "SDK folder, $offLabel" $base.Inputs ([math]::Round($base.First, 2)) ([math]::Round($base.Inputs / $base.First)) $null $null $null "$what; $($base.Requests) requests reached TIE (again: $($base.Again) in $([math]::Round($base.Second, 2)) s)"
+        }
+        finally { Stop-Server $server }
+    }
 }
 
 # ---------------------------------------------------------------------------------------------------------------

@@ -2,6 +2,7 @@ using System.Text.Json;
 using TieDxl.Dxl;
 using TieDxl.Dxl.Client;
 using TieDxl.Dxl.Messages;
+using TieDxl.Tie.Caching;
 
 namespace TieDxl.Tie;
 
@@ -51,6 +52,8 @@ public sealed partial class TieClient
         // re-subscribed reaches nobody. It consumes reports on the connection that serves lookups, so one answered
         // lookup shows it is back; the DXL client runs it once per reconnect, and only when a report waits for it.
         Client.SetReceiverCheck(TieTopics.ExternalFileReport, ProbeServerBackAsync);
+        ConfigureCache(DefaultCacheMaxAge, DefaultCacheMaxEntries);
+        WatchConnection();
     }
 
     private Task ProbeServerBackAsync(DxlEvent report, CancellationToken cancellationToken)
@@ -95,7 +98,16 @@ public sealed partial class TieClient
         RequireHashes(hashes);
         RequireTrustLevel(trustLevel);
         var payload = TiePayloads.SetFileReputationRequest(hashes, (int)trustLevel, filename, comment);
-        await RequestAsync(TieTopics.FileReputationSet, payload, timeout, 0, static (_, _) => 0, cancellationToken).ConfigureAwait(false);
+        EvictOwnChange(hashes);
+        try
+        {
+            await RequestAsync(TieTopics.FileReputationSet, payload, timeout, 0, static (_, _) => 0, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            // A lookup answered while the change was on its way may have been kept: drop it again.
+            EvictOwnChange(hashes);
+        }
     }
 
     /// <summary>
@@ -119,6 +131,7 @@ public sealed partial class TieClient
         // and after an outage that came shortly after the broker confirmed it.
         var evt = new DxlEvent(TieTopics.ExternalFileReport, payload) { IsIdempotent = true };
         Volatile.Write(ref _lastReported, hashes);
+        EvictOwnChange(hashes);
         try
         {
             await Client.SendEventAsync(evt, t, cancellationToken).ConfigureAwait(false);
@@ -126,6 +139,10 @@ public sealed partial class TieClient
         catch (DxlConnectionException ex)
         {
             throw new TieConnectionException(TieTopics.ExternalFileReport, ex);
+        }
+        finally
+        {
+            EvictOwnChange(hashes);
         }
     }
 
@@ -144,10 +161,16 @@ public sealed partial class TieClient
     // ================================================================ certificates
 
     /// <summary>Looks up a certificate by the SHA-1 of the certificate and, optionally, of its public key (hex).</summary>
-    public async Task<CertificateReputationResult> GetCertificateReputationAsync(string sha1, string? publicKeySha1 = null,
+    public Task<CertificateReputationResult> GetCertificateReputationAsync(string sha1, string? publicKeySha1 = null,
         TimeSpan? timeout = null, CancellationToken cancellationToken = default)
     {
         var (cert, key) = CertHashes(sha1, publicKeySha1);
+        return RequestCertificateReputationAsync(cert, key, timeout, cancellationToken);
+    }
+
+    private async Task<CertificateReputationResult> RequestCertificateReputationAsync(byte[] cert, byte[]? key, TimeSpan? timeout,
+        CancellationToken cancellationToken)
+    {
         var payload = TiePayloads.CertificateReputationRequest(cert, key);
         return await RequestAsync(TieTopics.CertReputation, payload, timeout, (cert, key),
             static (p, asked) => TiePayloads.ParseCertificateReputation(p, TieHashes.ToHex(asked.cert), asked.key is null ? null : TieHashes.ToHex(asked.key)),
@@ -161,7 +184,15 @@ public sealed partial class TieClient
         var (cert, key) = CertHashes(sha1, publicKeySha1);
         RequireTrustLevel(trustLevel);
         var payload = TiePayloads.SetCertificateReputationRequest(cert, key, (int)trustLevel, comment);
-        await RequestAsync(TieTopics.CertReputationSet, payload, timeout, 0, static (_, _) => 0, cancellationToken).ConfigureAwait(false);
+        EvictOwnChange(cert, key);
+        try
+        {
+            await RequestAsync(TieTopics.CertReputationSet, payload, timeout, 0, static (_, _) => 0, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            EvictOwnChange(cert, key);
+        }
     }
 
     /// <summary>Systems that ran files signed by the certificate, capped at <paramref name="queryLimit"/> (1-5000).</summary>

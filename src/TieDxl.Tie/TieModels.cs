@@ -148,6 +148,19 @@ public sealed class TieOverriddenFiles
     public IReadOnlyList<TieHashes> Files { get; }
 }
 
+/// <summary>Where a lookup's answer came from.</summary>
+public enum TieAnswerSource
+{
+    /// <summary>A request to TIE made for this lookup.</summary>
+    Tie = 0,
+
+    /// <summary>The request of an earlier input of the same run that named the same file or certificate.</summary>
+    Shared = 1,
+
+    /// <summary>The session's reputation cache.</summary>
+    Cache = 2,
+}
+
 /// <summary>Common part of file and certificate lookups.</summary>
 public abstract class TieReputationResult
 {
@@ -155,7 +168,30 @@ public abstract class TieReputationResult
     {
         Reputations = reputations;
         Props = props;
+        // A result is made when its reply is read, so this is when TIE gave the answer.
+        RetrievedAt = DateTimeOffset.UtcNow;
     }
+
+    /// <summary>The same answer, told as coming from <paramref name="source"/>: copies share the reputations.</summary>
+    private protected TieReputationResult(TieReputationResult answer, TieAnswerSource source)
+    {
+        Reputations = answer.Reputations;
+        Props = answer.Props;
+        RetrievedAt = answer.RetrievedAt;
+        Source = source;
+    }
+
+    /// <summary>When TIE gave this answer (UTC); older than now when it came from the session's cache.</summary>
+    public DateTimeOffset RetrievedAt { get; }
+
+    /// <summary>Where this answer came from: TIE itself, a request shared with an earlier input of the run, or the session's cache.</summary>
+    public TieAnswerSource Source { get; }
+
+    /// <summary>True when the answer came from the session's cache instead of a request to TIE.</summary>
+    public bool FromCache => Source == TieAnswerSource.Cache;
+
+    /// <summary>How old the answer is at <paramref name="now"/>.</summary>
+    public TimeSpan AgeAt(DateTimeOffset now) => now - RetrievedAt;
 
     /// <summary>One entry per provider (a later duplicate replaces an earlier one), in wire order.</summary>
     public IReadOnlyList<TieReputation> Reputations { get; }
@@ -208,6 +244,14 @@ public sealed class FileReputationResult : TieReputationResult
         Hashes = hashes;
     }
 
+    private FileReputationResult(FileReputationResult answer, TieAnswerSource source) : base(answer, source)
+    {
+        Hashes = answer.Hashes;
+    }
+
+    /// <summary>This answer told as coming from <paramref name="source"/> (a shallow copy).</summary>
+    internal FileReputationResult From(TieAnswerSource source) => new(this, source);
+
     /// <summary>The hashes that were looked up.</summary>
     public TieHashes Hashes { get; }
 
@@ -245,6 +289,16 @@ public sealed class CertificateReputationResult : TieReputationResult
         PublicKeySha1 = publicKeySha1;
         Overridden = overridden;
     }
+
+    private CertificateReputationResult(CertificateReputationResult answer, TieAnswerSource source) : base(answer, source)
+    {
+        Sha1 = answer.Sha1;
+        PublicKeySha1 = answer.PublicKeySha1;
+        Overridden = answer.Overridden;
+    }
+
+    /// <summary>This answer told as coming from <paramref name="source"/> (a shallow copy).</summary>
+    internal CertificateReputationResult From(TieAnswerSource source) => new(this, source);
 
     /// <summary>Lower-case hex SHA-1 of the certificate (as asked).</summary>
     public string Sha1 { get; }

@@ -133,7 +133,7 @@ Describe 'A service that misbehaves' {
 
     It 'that answers garbage gives a malformed-response error per item' {
         $Simulator.Mode = 'Garbage'
-        $null = @($NotepadMd5, $NotepadMd5) | Get-TieFileReputation -ErrorVariable failed -ErrorAction SilentlyContinue
+        $null = @($NotepadMd5, $NotepadMd5) | Get-TieFileReputation -NoCache -ErrorVariable failed -ErrorAction SilentlyContinue
         $failed.Count | Should -Be 2
         $failed[0].FullyQualifiedErrorId | Should -BeLike 'TieMalformedResponse,*'
         $failed[0].CategoryInfo.Category | Should -Be 'InvalidResult'
@@ -142,7 +142,7 @@ Describe 'A service that misbehaves' {
     It 'that answers with an error response gives that error per item, and good items after it still pass' {
         $Simulator.Mode = 'Error'
         $Simulator.ErrorCode = 0x80000001
-        $null = $NotepadMd5 | Get-TieFileReputation -ErrorVariable failed -ErrorAction SilentlyContinue
+        $null = $NotepadMd5 | Get-TieFileReputation -NoCache -ErrorVariable failed -ErrorAction SilentlyContinue
         $failed[0].FullyQualifiedErrorId | Should -BeLike 'TieServiceUnavailable,*'
         $Simulator.Mode = 'Normal'
         ($NotepadMd5 | Get-TieFileReputation).Gti | Should -Be 'KnownTrusted'

@@ -5,7 +5,11 @@ using System.Security.Cryptography.X509Certificates;
 using TieDxl.Dxl;
 using TieDxl.Errors;
 using TieDxl.Dxl.Config;
+using TieDxl.Commands.Tie;
 using TieDxl.Session;
+
+using TieDxl.Tie;
+using TieDxl.Tie.Caching;
 
 namespace TieDxl.Commands;
 
@@ -69,6 +73,25 @@ public sealed class ConnectDxlFabricCommand : TieDxlCmdletBase
     [Parameter]
     public SwitchParameter PassThru { get; set; }
 
+    /// <summary>The oldest reputation the session's cache serves (10 minutes by default); zero turns the cache off.</summary>
+    [Parameter]
+    [ValidateMaxAge]
+    public TimeSpan CacheMaxAge { get; set; } = TieClient.DefaultCacheMaxAge;
+
+    /// <summary>How many hashes the session's cache holds at most (100,000 by default).</summary>
+    [Parameter]
+    [ValidateRange(3, 100_000_000)]
+    public int CacheMaxEntries { get; set; } = TieClient.DefaultCacheMaxEntries;
+
+    /// <summary>No session cache (the same as -CacheMaxAge 0); lookups still share requests within one command.</summary>
+    [Parameter]
+    public SwitchParameter NoCache { get; set; }
+
+    /// <summary>The session's cap on lookups per second that reach TIE; none by default. A command's own -MaxRequestsPerSecond replaces it.</summary>
+    [Parameter]
+    [ValidateRange(TieRequestRate.MinRequestsPerSecond, TieRequestRate.MaxRequestsPerSecond)]
+    public double MaxRequestsPerSecond { get; set; }
+
     protected override void ProcessRecord()
     {
         var registry = SessionRegistry.Current;
@@ -89,6 +112,8 @@ public sealed class ConnectDxlFabricCommand : TieDxlCmdletBase
         if (config.ConnectTimeout > timeout) config.ConnectTimeout = timeout;
 
         var session = Guard(() => registry.Create(Name, config), target);
+        session.ConfigureLookups(NoCache ? TimeSpan.Zero : CacheMaxAge, CacheMaxEntries,
+            MyInvocation.BoundParameters.ContainsKey(nameof(MaxRequestsPerSecond)) ? MaxRequestsPerSecond : null);
 
         WriteVerbose($"Connecting to {string.Join(", ", session.Brokers)} as {session.ClientId} (timeout {TimeoutSec} s).");
         try

@@ -5,6 +5,8 @@ namespace TieDxl;
 /// <summary>Get-TieCertificateReputation's output: one object per certificate.</summary>
 public sealed class TieCertificateReputation
 {
+    private readonly DateTimeOffset _retrievedAt;
+
     internal TieCertificateReputation(CertificateReputationResult result, string? subject)
     {
         Subject = subject;
@@ -18,7 +20,18 @@ public sealed class TieCertificateReputation
         OverriddenFiles = result.Overridden?.Files.Select(f => f.Sha256 ?? f.Sha1 ?? f.Md5 ?? "").ToArray() ?? Array.Empty<string>();
         OverriddenFilesTruncated = result.Overridden?.Truncated ?? false;
         ServerTime = result.ServerTime?.UtcDateTime;
+        Source = result.Source;
+        _retrievedAt = result.RetrievedAt;
     }
+
+    /// <summary>True when the answer came from the session's cache, not from a request to TIE.</summary>
+    public bool FromCache => Source == TieAnswerSource.Cache;
+    /// <summary>Tie (asked for this input), Shared (the request of an earlier input of the run naming the same certificate) or Cache.</summary>
+    public TieAnswerSource Source { get; }
+    /// <summary>When TIE gave the answer (UTC).</summary>
+    public DateTime RetrievedAt => _retrievedAt.UtcDateTime;
+    /// <summary>How old the answer is now.</summary>
+    public TimeSpan Age => DateTimeOffset.UtcNow - _retrievedAt;
 
     /// <summary>The certificate's subject, when it came from a certificate object.</summary>
     public string? Subject { get; }

@@ -62,6 +62,15 @@ public sealed class TieFileReputation
     /// <summary>TIE asks for the sample to be submitted to ATD.</summary>
     public bool AtdCandidate => Result.Props.AtdCandidate;
 
+    /// <summary>True when the answer came from the session's cache, not from a request to TIE.</summary>
+    public bool FromCache => Result.FromCache;
+    /// <summary>Tie (asked for this input), Shared (the request of an earlier input of the run naming the same file) or Cache.</summary>
+    public TieAnswerSource Source => Result.Source;
+    /// <summary>When TIE gave the answer (UTC).</summary>
+    public DateTime RetrievedAt => Result.RetrievedAt.UtcDateTime;
+    /// <summary>How old the answer is now.</summary>
+    public TimeSpan Age => Result.AgeAt(DateTimeOffset.UtcNow);
+
     /// <summary>The hashes as <c>SHA256:...</c> (the strongest one), for messages and ShouldProcess targets.</summary>
     public override string ToString() => TieTargets.Describe(Result.Hashes, Name);
 

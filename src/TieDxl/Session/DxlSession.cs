@@ -2,6 +2,7 @@ using TieDxl.Dxl;
 using TieDxl.Dxl.Client;
 using TieDxl.Dxl.Config;
 using TieDxl.Tie;
+using TieDxl.Tie.Caching;
 
 namespace TieDxl;
 
@@ -108,6 +109,18 @@ public sealed class DxlSession
 
     internal bool IsClosed => _closed;
 
+    /// <summary>The session's reputation cache and request rate: state, bounds, hits, misses, evictions, requests.</summary>
+    public DxlSessionCache Cache => new(Tie.CacheStatistics);
+
+    /// <summary>Sets the session's cache bounds (a zero <paramref name="cacheMaxAge"/> turns it off) and its request rate (null: none).</summary>
+    internal void ConfigureLookups(TimeSpan cacheMaxAge, int cacheMaxEntries, double? maxRequestsPerSecond)
+    {
+        Tie.ConfigureCache(cacheMaxAge, cacheMaxEntries);
+        var previous = Tie.DefaultRequestRate;
+        Tie.DefaultRequestRate = maxRequestsPerSecond is { } rate ? new TieRequestRate(rate) : null;
+        previous?.Dispose();
+    }
+
     /// <summary>The registry of the runspace that opened the session (set when it is added).</summary>
     internal Session.RunspaceSessions? Owner { get; set; }
 
@@ -125,6 +138,8 @@ public sealed class DxlSession
             _closed = true;
             _connectedSince = null;
         }
+        // The rate's bucket refills on a timer: a closed session has no use for it.
+        Tie.DefaultRequestRate?.Dispose();
     }
 
     private void OnStateChanged(object? sender, DxlConnectionState state)

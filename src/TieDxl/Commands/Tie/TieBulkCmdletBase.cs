@@ -5,6 +5,7 @@ using TieDxl.Dxl.Bulk;
 using TieDxl.Errors;
 using TieDxl.Pipeline;
 using TieDxl.Tie;
+using TieDxl.Tie.Caching;
 
 namespace TieDxl.Commands.Tie;
 
@@ -35,6 +36,35 @@ public abstract class TieBulkCmdletBase : DxlSessionCmdletBase
     [ValidateRange(1, 1024)]
     public int ThrottleLimit { get; set; } = DefaultThrottleLimit;
 
+    /// <summary>
+    /// The cap on requests per second that reach TIE for this command (cache hits and shared answers take none);
+    /// replaces the session's (Connect-DxlFabric -MaxRequestsPerSecond). Works with -ThrottleLimit, which bounds
+    /// requests in flight.
+    /// </summary>
+    [Parameter]
+    [ValidateRange(TieRequestRate.MinRequestsPerSecond, TieRequestRate.MaxRequestsPerSecond)]
+    public double MaxRequestsPerSecond { get; set; }
+
+    private TieRequestRate? _commandRate;
+
+    /// <summary>
+    /// This run's sharing scope: lookups of the run that name the same file or certificate share one request
+    /// (<see cref="TieLookupRun"/>), and it counts what reached TIE for the closing -Verbose line.
+    /// </summary>
+    private protected TieLookupRun LookupRun { get; } = new();
+
+    /// <summary>
+    /// How this run's lookups may be answered, made once in BeginProcessing: the session's cache as
+    /// <see cref="CacheChoice"/> says, the run's sharing, and the command's or the session's rate.
+    /// </summary>
+    private protected TieLookupOptions LookupOptions { get; private set; } = TieLookupOptions.Direct;
+
+    /// <summary>
+    /// The command's -MaxAge and -NoCache, for the cmdlets that declare them (those whose lookups the cache may
+    /// answer; a first-reference query never is): the oldest cached answer accepted, and whether to skip the cache.
+    /// </summary>
+    private protected virtual (TimeSpan? MaxAge, bool NoCache) CacheChoice => (null, false);
+
     /// <summary>The session's TIE client (one per session: see <see cref="DxlSession.Tie"/>).</summary>
     private protected TieClient Tie => CurrentSession.Tie;
 
@@ -47,6 +77,12 @@ public abstract class TieBulkCmdletBase : DxlSessionCmdletBase
         _queue = new OrderedWorkQueue<PipelineMessage>(ThrottleLimit, CancellationToken);
         _logAttachment = session.AttachLog(PostLog);
         _reconnectsAtStart = session.ReconnectCount;
+        if (MyInvocation.BoundParameters.ContainsKey(nameof(MaxRequestsPerSecond))) _commandRate = new TieRequestRate(MaxRequestsPerSecond);
+        var (maxAge, noCache) = CacheChoice;
+        LookupOptions = new TieLookupOptions
+        {
+            UseCache = !noCache, MaxAge = maxAge, Run = LookupRun, Rate = _commandRate ?? session.Tie.DefaultRequestRate,
+        };
     }
 
     /// <summary>
@@ -100,9 +136,9 @@ public abstract class TieBulkCmdletBase : DxlSessionCmdletBase
             WriteProgress(new ProgressRecord(1, ProgressActivity, "Done") { RecordType = ProgressRecordType.Completed });
         var latency = _queue.Latency;
         WriteVerbose(string.Format(CultureInfo.InvariantCulture,
-            "{0}: {1} item(s), {2} failed, in {3:0.###} s ({4:0} per second); latency p50 {5:0.###} ms, p99 {6:0.###} ms, throttle {7}.",
+            "{0}: {1} item(s), {2} failed, in {3:0.###} s ({4:0} per second); latency p50 {5:0.###} ms, p99 {6:0.###} ms, throttle {7}{8}.",
             ProgressActivity, _done, _failed, _clock.Elapsed.TotalSeconds, _done / Math.Max(0.001, _clock.Elapsed.TotalSeconds),
-            latency.Percentile(0.50).TotalMilliseconds, latency.Percentile(0.99).TotalMilliseconds, ThrottleLimit));
+            latency.Percentile(0.50).TotalMilliseconds, latency.Percentile(0.99).TotalMilliseconds, ThrottleLimit, RequestsSummary()));
         var reconnects = CurrentSession.ReconnectCount - _reconnectsAtStart;
         if (reconnects > 0 && CurrentSession.LastOutage is { } outage)
             WriteVerbose(string.Format(System.Globalization.CultureInfo.InvariantCulture,
@@ -110,6 +146,13 @@ public abstract class TieBulkCmdletBase : DxlSessionCmdletBase
                 ProgressActivity, reconnects, outage.DisconnectedAt.UtcDateTime, outage.ReconnectedAt.UtcDateTime, outage.Duration.TotalSeconds,
                 outage.Reason, outage.ReconnectedBroker));
     }
+
+    /// <summary>How many lookups of the run reached TIE, for the closing -Verbose line (empty when the command made none).</summary>
+    private string RequestsSummary() =>
+        LookupRun.Lookups == 0 ? "" : string.Format(CultureInfo.InvariantCulture,
+            "; {0} request(s) reached TIE for {1} lookup(s) ({2} answered from the session cache, {3} shared within the run){4}",
+            LookupRun.Requests, LookupRun.Lookups, LookupRun.CacheHits, LookupRun.Shared,
+            _commandRate is { } rate ? $", at most {rate} ({rate.Waits} waited)" : "");
 
     /// <summary>
     /// Writes every finished item at the head of the queue; waits (writing posted messages meanwhile) for the oldest
@@ -163,6 +206,7 @@ public abstract class TieBulkCmdletBase : DxlSessionCmdletBase
         {
             _logAttachment?.Dispose();
             _queue?.Dispose();
+            _commandRate?.Dispose();
         }
         base.Dispose(disposing);
     }
@@ -172,5 +216,19 @@ public abstract class TieBulkCmdletBase : DxlSessionCmdletBase
     {
         public PipelineMessage Failed(Exception e) =>
             PipelineMessage.Of(new PipelineMessage.Error(ErrorCatalog.FromException(e, Target, ItemName(Item))), FailureOutput?.Invoke(e));
+    }
+}
+
+/// <summary>A cache age between zero and one day (PowerShell's ValidateRange takes no TimeSpan).</summary>
+[AttributeUsage(AttributeTargets.Property | AttributeTargets.Field)]
+internal sealed class ValidateMaxAgeAttribute : ValidateArgumentsAttribute
+{
+    private static readonly TimeSpan Longest = TimeSpan.FromDays(1);
+
+    protected override void Validate(object arguments, EngineIntrinsics engineIntrinsics)
+    {
+        var age = arguments is PSObject wrapped ? wrapped.BaseObject : arguments;
+        if (age is TimeSpan span && (span < TimeSpan.Zero || span > Longest))
+            throw new ValidationMetadataException($"The age {span} is not between 0 and {Longest}.");
     }
 }
