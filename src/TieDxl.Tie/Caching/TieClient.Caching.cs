@@ -140,7 +140,7 @@ public sealed partial class TieClient
             Interlocked.Increment(ref _misses);
         }
         var request = new Request<T, TAsk>(this, ask, key, keep, options.Rate ?? DefaultRequestRate, run, cancellationToken);
-        if (run is null) return request.SendAsync();
+        if (run is null || !options.ShareWithinRun) return request.SendAsync();
         var answer = ask.SharingIn(run).GetOrStart(key, request, static r => r.SendAsync(), out var shared);
         return shared ? RelabelAsync(answer, ask) : answer;
     }

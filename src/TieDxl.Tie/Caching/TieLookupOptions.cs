@@ -15,8 +15,14 @@ public sealed class TieLookupOptions
     /// <summary>The oldest cached answer accepted; null takes the session's maximum age, which also bounds this.</summary>
     public TimeSpan? MaxAge { get; init; }
 
-    /// <summary>The run whose lookups share requests by what they ask, or null.</summary>
+    /// <summary>The run whose lookups share requests by what they ask (and which counts them), or null.</summary>
     public TieLookupRun? Run { get; init; }
+
+    /// <summary>
+    /// Whether lookups of the run share requests (true by default). A run that changes reputations shares whole
+    /// outcomes instead and turns this off: a later copy must not take an answer from before the first copy's change.
+    /// </summary>
+    public bool ShareWithinRun { get; init; } = true;
 
     /// <summary>The cap on requests per second that reach TIE, or null for none.</summary>
     public TieRequestRate? Rate { get; init; }

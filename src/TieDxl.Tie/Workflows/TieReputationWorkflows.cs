@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using TieDxl.Dxl;
+using TieDxl.Tie.Caching;
 using TieDxl.Dxl.Messages;
 using System.Security.Cryptography.X509Certificates;
 
@@ -39,6 +40,12 @@ public sealed record TieExternalReportRequest(TieHashes Hashes, TrustLevel Trust
 
     /// <summary>How long each call (lookup, send) may take; null: the client's <see cref="TieClient.DefaultTimeout"/>.</summary>
     public TimeSpan? Timeout { get; init; }
+
+    /// <summary>
+    /// How the lookup before the change may be answered (the session's cache, within its maximum age) and the rate
+    /// the lookup and the change take; null: ask TIE, at the client's default rate.
+    /// </summary>
+    public TieLookupOptions? Lookup { get; init; }
 }
 
 /// <summary>One Enterprise reputation of a file (provider 3) or a certificate (provider 4); they override every other provider.</summary>
@@ -61,6 +68,12 @@ public sealed record TieEnterpriseReputationRequest(TrustLevel TrustLevel)
 
     /// <summary>How long each call may take; null: the client's <see cref="TieClient.DefaultTimeout"/>.</summary>
     public TimeSpan? Timeout { get; init; }
+
+    /// <summary>
+    /// How the lookup before the change may be answered (the session's cache, within its maximum age) and the rate
+    /// the lookup and the change take; null: ask TIE, at the client's default rate.
+    /// </summary>
+    public TieLookupOptions? Lookup { get; init; }
 }
 
 /// <summary>The undo of one journalled change (<see cref="TieClient.RestoreReputationAsync"/>).</summary>
@@ -74,6 +87,12 @@ public sealed record TieRestoreRequest(TieJournalEntry Entry)
 
     /// <summary>How long each call may take; null: the client's <see cref="TieClient.DefaultTimeout"/>.</summary>
     public TimeSpan? Timeout { get; init; }
+
+    /// <summary>
+    /// How the lookup before the change may be answered (the session's cache, within its maximum age) and the rate
+    /// the lookup and the change take; null: ask TIE, at the client's default rate.
+    /// </summary>
+    public TieLookupOptions? Lookup { get; init; }
 }
 
 /// <summary>
@@ -121,7 +140,7 @@ public sealed partial class TieClient
         var sentName = string.IsNullOrWhiteSpace(request.FileName) ? request.Hashes.Strongest?.Value : request.FileName;
         var change = NewChange(TieJournalOperation.Set, (int)FileProvider.External, request.TrustLevel, request.Journal) with
         {
-            Hashes = request.Hashes, Name = sentName, Comment = request.Comment, FileType = request.FileType,
+            Hashes = request.Hashes, Name = sentName, Comment = request.Comment, FileType = request.FileType, Lookup = request.Lookup,
         };
         var rules = new ChangeRules(request.Force, request.KnownReputation, (before, level) =>
             before is FileReputationResult { HasDefinitiveNonExternalReputation: true } file
@@ -161,11 +180,11 @@ public sealed partial class TieClient
         var change = request.Certificate is { } certificate
             ? NewChange(TieJournalOperation.Set, (int)CertProvider.Enterprise, request.TrustLevel, request.Journal) with
             {
-                Certificate = certificate, Name = certificate.Subject, Comment = request.Comment,
+                Certificate = certificate, Name = certificate.Subject, Comment = request.Comment, Lookup = request.Lookup,
             }
             : NewChange(TieJournalOperation.Set, (int)FileProvider.Enterprise, request.TrustLevel, request.Journal) with
             {
-                Hashes = request.Hashes ?? TieHashes.Empty, Name = request.FileName, Comment = request.Comment,
+                Hashes = request.Hashes ?? TieHashes.Empty, Name = request.FileName, Comment = request.Comment, Lookup = request.Lookup,
             };
         if (change.Hashes is not null) RequireHashes(change.Hashes);
         return ChangeAsync(change, new ChangeRules(request.Force), ct => SendPlainAsync(change, request.Timeout, ct), request.Timeout, cancellationToken);
@@ -187,7 +206,7 @@ public sealed partial class TieClient
         {
             Hashes = entry.Subject == TieJournalSubject.File ? entry.Hashes : null,
             Certificate = entry.Subject == TieJournalSubject.Certificate ? new TieCertificateId(entry.Sha1 ?? "", entry.PublicKeySha1, entry.Name) : null,
-            Name = entry.Name, Comment = entry.Comment, FileType = entry.FileType,
+            Name = entry.Name, Comment = entry.Comment, FileType = entry.FileType, Lookup = request.Lookup,
         };
         var rules = new ChangeRules(request.Force, Decide: (_, level) => level == entry.TrustLevelRequested ? null
             : new TieSetOutcome(TieSetReputationStatus.Skipped,
@@ -300,6 +319,7 @@ public sealed partial class TieClient
         public string? Name { get; init; }
         public string? Comment { get; init; }
         public FileType? FileType { get; init; }
+        public TieLookupOptions? Lookup { get; init; }
 
         public TieJournalEntry Entry(TieJournalStatus status, TrustLevel? before, TrustLevel? after, string? reason) => new()
         {
@@ -361,6 +381,8 @@ public sealed partial class TieClient
                     : rules.Decide?.Invoke(before, levelBefore.Value);
             if (decided is not null) return Record(change, levelBefore, before, decided);
         }
+        // A change reaches TIE like a lookup, so it takes its token too; the wait counts against no call's timeout.
+        if ((change.Lookup?.Rate ?? DefaultRequestRate) is { } rate) await rate.WaitAsync(cancellationToken).ConfigureAwait(false);
         // Journalled before sending: a run killed after TIE got the change still has a line for it.
         change.Journal?.Append(change.Entry(TieJournalStatus.Pending, levelBefore, null, null));
         var outcome = await send(cancellationToken).ConfigureAwait(false);
@@ -416,18 +438,22 @@ public sealed partial class TieClient
 
     private async Task<(TieReputationResult? Result, TieException? Error)> LookUpAsync(Change change, TimeSpan? timeout, CancellationToken cancellationToken) =>
         change.Certificate is { } certificate
-            ? await LookUpCertificateAsync(certificate, timeout, cancellationToken).ConfigureAwait(false)
-            : await LookUpFileAsync(change.Hashes!, timeout, cancellationToken).ConfigureAwait(false);
+            ? await LookUpCertificateAsync(certificate, change.Lookup, timeout, cancellationToken).ConfigureAwait(false)
+            : await LookUpFileAsync(change.Hashes!, change.Lookup, timeout, cancellationToken).ConfigureAwait(false);
 
     /// <summary>
     /// Every lookup the workflows make of a file before changing it. Null when TIE knows nothing of it (nobody
     /// decided: every provider is NotSet); a failed lookup is the error.
     /// </summary>
-    private async Task<(TieReputationResult? Result, TieException? Error)> LookUpFileAsync(TieHashes hashes, TimeSpan? timeout, CancellationToken cancellationToken)
+    private async Task<(TieReputationResult? Result, TieException? Error)> LookUpFileAsync(TieHashes hashes, TieLookupOptions? options, TimeSpan? timeout,
+        CancellationToken cancellationToken)
     {
         try
         {
-            return (await GetFileReputationAsync(hashes, timeout, cancellationToken).ConfigureAwait(false), null);
+            var lookup = options is null
+                ? GetFileReputationAsync(hashes, timeout, cancellationToken)
+                : GetFileReputationAsync(hashes, options, timeout, cancellationToken);
+            return (await lookup.ConfigureAwait(false), null);
         }
         catch (TieNotFoundException)
         {
@@ -440,12 +466,15 @@ public sealed partial class TieClient
     }
 
     /// <summary>Every lookup the workflows make of a certificate before changing it; as <see cref="LookUpFileAsync"/>.</summary>
-    private async Task<(TieReputationResult? Result, TieException? Error)> LookUpCertificateAsync(TieCertificateId certificate, TimeSpan? timeout,
-        CancellationToken cancellationToken)
+    private async Task<(TieReputationResult? Result, TieException? Error)> LookUpCertificateAsync(TieCertificateId certificate, TieLookupOptions? options,
+        TimeSpan? timeout, CancellationToken cancellationToken)
     {
         try
         {
-            return (await GetCertificateReputationAsync(certificate.Sha1, certificate.PublicKeySha1, timeout, cancellationToken).ConfigureAwait(false), null);
+            var lookup = options is null
+                ? GetCertificateReputationAsync(certificate.Sha1, certificate.PublicKeySha1, timeout, cancellationToken)
+                : GetCertificateReputationAsync(certificate.Sha1, certificate.PublicKeySha1, options, timeout, cancellationToken);
+            return (await lookup.ConfigureAwait(false), null);
         }
         catch (TieNotFoundException)
         {

@@ -1,6 +1,7 @@
 using System.Management.Automation;
 using TieDxl.Pipeline;
 using TieDxl.Tie;
+using TieDxl.Tie.Caching;
 
 namespace TieDxl.Commands.Tie;
 
@@ -30,6 +31,17 @@ public sealed class SetTieCertificateReputationCommand : TieCertificateCmdletBas
     [Parameter]
     public SwitchParameter PassThru { get; set; }
 
+    /// <summary>The oldest cached answer the lookup before the change may use (at most the session's maximum age).</summary>
+    [Parameter]
+    [ValidateMaxAge]
+    public TimeSpan? MaxAge { get; set; }
+
+    /// <summary>Look each certificate up at TIE before changing it, not in the session's cache.</summary>
+    [Parameter]
+    public SwitchParameter NoCache { get; set; }
+
+    private protected override (TimeSpan? MaxAge, bool NoCache) CacheChoice => (MaxAge, NoCache);
+
     private TieJournalWriter? _journal;
 
     private protected override string ProgressActivity => "Set-TieCertificateReputation";
@@ -52,14 +64,17 @@ public sealed class SetTieCertificateReputationCommand : TieCertificateCmdletBas
         var request = new TieEnterpriseReputationRequest(TrustLevel)
         {
             Certificate = certificate, Comment = Comment, Timeout = Timeout, Force = Force, Journal = _journal,
+            Lookup = ChangeLookupOptions,
         };
         var tie = Tie;
+        var outcomes = RunOutcomes;
         Func<TieSetOutcome, TieSetReputationResult>? result = PassThru.IsPresent
             ? outcome => new TieSetReputationResult(TieReputationProvider.Enterprise, certificate.Hashes, certificate.Subject, null, request.TrustLevel, outcome)
             : null;
         Enqueue(target, certificate, async ct =>
         {
-            var outcome = TieJournalParameter.WithForceHint(await tie.SetEnterpriseReputationAsync(request, ct).ConfigureAwait(false));
+            var outcome = TieJournalParameter.WithForceHint(await outcomes.GetOrStart(TieReputationKey.ForCertificate(certificate.Sha1, certificate.PublicKeySha1),
+                (tie, request, ct), static s => s.tie.SetEnterpriseReputationAsync(s.request, s.ct), out _).ConfigureAwait(false));
             return SetOutcomeMessages(outcome, target, certificate.ToString(),
                 TieJournalParameter.DoneVerbose(outcome, certificate.ToString(), $"Enterprise certificate reputation {request.TrustLevel} set for {certificate}."), result);
         }, e => PassThruOutput(TieSetOutcome.Failed(e), result));

@@ -1,6 +1,7 @@
 using System.Management.Automation;
 using TieDxl.Pipeline;
 using TieDxl.Tie;
+using TieDxl.Tie.Caching;
 
 namespace TieDxl.Commands.Tie;
 
@@ -46,8 +47,10 @@ public sealed class SetTieExternalReputationCommand : TieFileSetCmdletBase
             VerifyWithin = Verify ? TimeSpan.FromSeconds(VerifyTimeoutSec) : null,
             Timeout = Timeout,
             Journal = Journal,
+            Lookup = ChangeLookupOptions,
         };
         var tie = Tie;
+        var outcomes = RunOutcomes;
         var passThru = PassThru.IsPresent;
         Func<TieSetOutcome, TieSetReputationResult>? Result(TieHashes hashes) => passThru
             ? outcome => new TieSetReputationResult(TieReputationProvider.External, hashes, template.FileName, input.DisplayPath, template.TrustLevel, outcome)
@@ -57,7 +60,8 @@ public sealed class SetTieExternalReputationCommand : TieFileSetCmdletBase
             var hashes = await HashesOf(input, ct).ConfigureAwait(false);
             var request = template with { Hashes = hashes };
             var advice = NewAdvice(TieClient.CheckExternalReport(hashes, request.FileName, request.FileType));
-            var outcome = TieJournalParameter.WithForceHint(await tie.ReportExternalReputationAsync(request, ct).ConfigureAwait(false));
+            var outcome = TieJournalParameter.WithForceHint(await outcomes.GetOrStart(TieReputationKey.ForFile(hashes), (tie, request, ct),
+                static s => s.tie.ReportExternalReputationAsync(s.request, s.ct), out _).ConfigureAwait(false));
             var itemName = TieTargets.Describe(hashes, request.FileName);
             return PipelineMessage.Of(advice, SetOutcomeMessages(outcome, input.Target, itemName, TieJournalParameter.DoneVerbose(outcome, itemName,
                 $"External reputation {request.TrustLevel} sent for {TieTargets.Describe(hashes, outcome.SentFileName)}."), Result(hashes)));

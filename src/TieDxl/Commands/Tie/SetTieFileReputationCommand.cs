@@ -1,6 +1,7 @@
 using System.Management.Automation;
 using TieDxl.Pipeline;
 using TieDxl.Tie;
+using TieDxl.Tie.Caching;
 
 namespace TieDxl.Commands.Tie;
 
@@ -23,8 +24,10 @@ public sealed class SetTieFileReputationCommand : TieFileSetCmdletBase
         var template = new TieEnterpriseReputationRequest(TrustLevel)
         {
             FileName = FileName ?? input.Name, Comment = Comment, Timeout = Timeout, Force = Force, Journal = Journal,
+            Lookup = ChangeLookupOptions,
         };
         var tie = Tie;
+        var outcomes = RunOutcomes;
         var passThru = PassThru.IsPresent;
         Func<TieSetOutcome, TieSetReputationResult>? Result(TieHashes hashes) => passThru
             ? outcome => new TieSetReputationResult(TieReputationProvider.Enterprise, hashes, template.FileName, input.DisplayPath, template.TrustLevel, outcome)
@@ -32,7 +35,8 @@ public sealed class SetTieFileReputationCommand : TieFileSetCmdletBase
         EnqueueFile(input, async ct =>
         {
             var hashes = await HashesOf(input, ct).ConfigureAwait(false);
-            var outcome = TieJournalParameter.WithForceHint(await tie.SetEnterpriseReputationAsync(template with { Hashes = hashes }, ct).ConfigureAwait(false));
+            var outcome = TieJournalParameter.WithForceHint(await outcomes.GetOrStart(TieReputationKey.ForFile(hashes), (tie, request: template with { Hashes = hashes }, ct),
+                static s => s.tie.SetEnterpriseReputationAsync(s.request, s.ct), out _).ConfigureAwait(false));
             var itemName = TieTargets.Describe(hashes, template.FileName);
             return SetOutcomeMessages(outcome, input.Target, itemName,
                 TieJournalParameter.DoneVerbose(outcome, itemName, $"Enterprise reputation {template.TrustLevel} set for {itemName}."), Result(hashes));

@@ -65,6 +65,22 @@ public abstract class TieBulkCmdletBase : DxlSessionCmdletBase
     /// </summary>
     private protected virtual (TimeSpan? MaxAge, bool NoCache) CacheChoice => (null, false);
 
+    /// <summary>
+    /// How the lookup before a change may be answered: as <see cref="LookupOptions"/>, but lookups do not share
+    /// answers within the run; a run of changes shares whole outcomes instead (<see cref="RunOutcomes"/>), since a
+    /// later copy must not decide on an answer from before the first copy's change.
+    /// </summary>
+    private protected TieLookupOptions ChangeLookupOptions { get; private set; } = TieLookupOptions.Direct;
+
+    private TieRunSharing<TieReputationKey, TieSetOutcome>? _runOutcomes;
+
+    /// <summary>
+    /// The changes of this run by what they change: the first copy of a file or certificate does the change, later
+    /// copies get its outcome, in flight or done (a feed that lists a file twice looks it up once and sends once).
+    /// Made on first use, on the pipeline thread; bounded like the lookups' sharing.
+    /// </summary>
+    private protected TieRunSharing<TieReputationKey, TieSetOutcome> RunOutcomes => _runOutcomes ??= new();
+
     /// <summary>The session's TIE client (one per session: see <see cref="DxlSession.Tie"/>).</summary>
     private protected TieClient Tie => CurrentSession.Tie;
 
@@ -82,6 +98,10 @@ public abstract class TieBulkCmdletBase : DxlSessionCmdletBase
         LookupOptions = new TieLookupOptions
         {
             UseCache = !noCache, MaxAge = maxAge, Run = LookupRun, Rate = _commandRate ?? session.Tie.DefaultRequestRate,
+        };
+        ChangeLookupOptions = new TieLookupOptions
+        {
+            UseCache = !noCache, MaxAge = maxAge, Run = LookupRun, ShareWithinRun = false, Rate = LookupOptions.Rate,
         };
     }
 

@@ -37,6 +37,17 @@ public abstract class TieFileSetCmdletBase : TieFileCmdletBase
 
     private protected override bool CompletesGivenHashes => true;
 
+    /// <summary>The oldest cached answer the lookup before the change may use (at most the session's maximum age).</summary>
+    [Parameter]
+    [ValidateMaxAge]
+    public TimeSpan? MaxAge { get; set; }
+
+    /// <summary>Look each file up at TIE before changing it, not in the session's cache.</summary>
+    [Parameter]
+    public SwitchParameter NoCache { get; set; }
+
+    private protected override (TimeSpan? MaxAge, bool NoCache) CacheChoice => (MaxAge, NoCache);
+
     /// <summary>The journal of -JournalPath, or null.</summary>
     private protected TieJournalWriter? Journal { get; private set; }
 

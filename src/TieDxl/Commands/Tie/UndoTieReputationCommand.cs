@@ -1,6 +1,7 @@
 using System.Management.Automation;
 using TieDxl.Pipeline;
 using TieDxl.Tie;
+using TieDxl.Tie.Caching;
 
 namespace TieDxl.Commands.Tie;
 
@@ -81,7 +82,12 @@ public sealed class UndoTieReputationCommand : TieBulkCmdletBase
     private void EnqueueGroup(IReadOnlyList<TieJournalEntry> group)
     {
         var tie = Tie;
-        var template = new TieRestoreRequest(group[0]) { Force = Force, Journal = _journal, Timeout = Timeout };
+        var template = new TieRestoreRequest(group[0])
+        {
+            Force = Force, Journal = _journal, Timeout = Timeout,
+            // "Changed since?" must be what TIE holds now, never a cached answer; the rate still applies.
+            Lookup = new TieLookupOptions { UseCache = false, Run = LookupRun, ShareWithinRun = false, Rate = LookupOptions.Rate },
+        };
         var passThru = PassThru.IsPresent;
         Enqueue(group[0], group[0], async ct =>
         {
