@@ -39,6 +39,22 @@ public class DxlConnectionException : DxlException
 }
 
 /// <summary>
+/// The broker refused to subscribe this client to topics (MQTT SUBACK failure: on a DXL fabric, the client is not
+/// authorised to receive events on them). Nothing arrives on a refused topic, so it is an error, not a silence.
+/// </summary>
+public sealed class DxlSubscriptionRefusedException : DxlException
+{
+    public DxlSubscriptionRefusedException(IReadOnlyList<string> topics)
+        : base($"The broker refused to subscribe this client to '{string.Join("', '", topics)}': it is not authorised to receive events on " +
+               (topics.Count == 1 ? "that topic" : "those topics") + " (on a DXL fabric, ePO's topic authorization decides).")
+    {
+        Topics = topics;
+    }
+
+    public IReadOnlyList<string> Topics { get; }
+}
+
+/// <summary>
 /// The connection dropped while a request was waiting for its answer; the answer cannot arrive any more.
 /// (Requests marked idempotent are sent again after the reconnect instead of failing with this.)
 /// </summary>

@@ -29,6 +29,9 @@ public sealed class DxlTestFabricOptions
     /// <summary>Also serve the ePO-compatible provisioning endpoint (default) on a free loopback port.</summary>
     public bool WithProvisioningEndpoint { get; set; } = true;
 
+    /// <summary>Topic filters the broker refuses to subscribe any client to (see <see cref="DxlFabricBrokerOptions.DeniedSubscriptions"/>).</summary>
+    public IReadOnlyCollection<string> DeniedSubscriptions { get; set; } = Array.Empty<string>();
+
     public DxlLogSink? Log { get; set; }
 }
 
@@ -75,6 +78,7 @@ public sealed class DxlTestFabric : IAsyncDisposable
                 Port = options.Port,
                 // In braces, as the brokers of an ePO-managed fabric name themselves and ePO lists them.
                 BrokerGuid = "{" + Guid.NewGuid().ToString("D") + "}",
+                DeniedSubscriptions = options.DeniedSubscriptions,
             });
             await broker.StartAsync(cancellationToken).ConfigureAwait(false);
             files = pki.WriteClientFiles(folder, new DxlTestConfigOptions { Port = broker.Port, BrokerId = broker.BrokerGuid });

@@ -97,7 +97,15 @@ public sealed class DxlClient : IAsyncDisposable
     /// <summary>After every (re)connect: subscribe everything (sessions are clean), then register services.</summary>
     private async Task RestoreAfterConnectAsync(CancellationToken cancellationToken)
     {
-        await _connection.Writer.SubscribeAsync(_subscriptions.AllTopics(), cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await _connection.Writer.SubscribeAsync(_subscriptions.AllTopics(), cancellationToken).ConfigureAwait(false);
+        }
+        catch (DxlSubscriptionRefusedException e)
+        {
+            // Granted before, refused now (the authorisation changed meanwhile): the connection itself is fine.
+            _log(DxlLogLevel.Warning, $"DXL client {ClientId}: after the reconnect: {e.Message}");
+        }
         _services.RegisterAll();
     }
 

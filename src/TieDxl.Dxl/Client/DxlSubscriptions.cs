@@ -61,7 +61,17 @@ internal sealed class DxlSubscriptions
             _events[topic] = existing is null ? [subscription] : [.. existing, subscription];
             if (DxlTopics.IsWildcard(topic)) _hasWildcards = true;
         }
-        if (first) await _writer.SubscribeAsync([topic], cancellationToken).ConfigureAwait(false);
+        if (!first) return subscription;
+        try
+        {
+            await _writer.SubscribeAsync([topic], cancellationToken).ConfigureAwait(false);
+        }
+        catch (DxlSubscriptionRefusedException)
+        {
+            // Refused: nothing will ever arrive, so the callback is not kept (nor subscribed again after a reconnect).
+            await RemoveAsync(subscription, CancellationToken.None).ConfigureAwait(false);
+            throw;
+        }
         return subscription;
     }
 

@@ -129,16 +129,23 @@ internal sealed class MqttWriter(IMqttClient mqtt, string clientId, DxlLogSink l
     {
         if (topics.Count == 0 || !mqtt.IsConnected) return;
         var builder = new MqttClientSubscribeOptionsBuilder();
+        Task<MqttClientSubscribeResult> subscribe;
         foreach (var topic in topics) builder.WithTopicFilter(topic, MqttQualityOfServiceLevel.AtMostOnce);
         try
         {
             cancellationToken.ThrowIfCancellationRequested();
-            await AwaitWriteAsync(mqtt.SubscribeAsync(builder.Build(), CancellationToken.None), cancellationToken).ConfigureAwait(false);
+            subscribe = mqtt.SubscribeAsync(builder.Build(), CancellationToken.None);
+            await AwaitWriteAsync(subscribe, cancellationToken).ConfigureAwait(false);
         }
         catch (Exception e) when (e is MqttCommunicationException or InvalidOperationException)
         {
             throw new DxlConnectionException($"Could not subscribe to '{string.Join("', '", topics)}': {e.Message}", e);
         }
+        // The SUBACK grants a QoS per topic or refuses it (0x80 and above: e.g. an ACL denies the topic).
+        var refused = subscribe.Result.Items
+            .Where(item => item.ResultCode > MqttClientSubscribeResultCode.GrantedQoS2)
+            .Select(item => item.TopicFilter.Topic).ToList();
+        if (refused.Count > 0) throw new DxlSubscriptionRefusedException(refused);
     }
 
     /// <summary>Unsubscribes a topic filter; a failure is only logged (the subscription dies with the connection anyway).</summary>

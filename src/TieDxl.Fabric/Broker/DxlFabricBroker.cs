@@ -4,6 +4,7 @@ using System.Net;
 using System.Runtime.CompilerServices;
 using System.Text.Json;
 using MQTTnet;
+using MQTTnet.Protocol;
 using MQTTnet.Server;
 using TieDxl.Dxl.Client;
 using TieDxl.Dxl.Messages;
@@ -60,6 +61,15 @@ public sealed class DxlFabricBroker : IAsyncDisposable
             else Interlocked.Increment(ref _abruptDisconnects);
             return Task.CompletedTask;
         };
+        var denied = options.DeniedSubscriptions.ToHashSet(StringComparer.Ordinal);
+        if (denied.Count > 0)
+            _server.InterceptingSubscriptionAsync += e =>
+            {
+                if (!denied.Contains(e.TopicFilter.Topic)) return Task.CompletedTask;
+                e.ProcessSubscription = false;
+                e.Response.ReasonCode = MqttSubscribeReasonCode.NotAuthorized;
+                return Task.CompletedTask;
+            };
         _server.ClientSubscribedTopicAsync += e =>
         {
             if (e.ClientId is not null && _connections.TryGetValue(e.ClientId, out var c)) c.Subscriptions.TryAdd(e.TopicFilter.Topic, 0);

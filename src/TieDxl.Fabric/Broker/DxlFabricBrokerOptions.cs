@@ -52,6 +52,12 @@ public sealed class DxlFabricBrokerOptions
     /// <summary>Queued outgoing messages per connection before the oldest are dropped.</summary>
     public int MaxPendingMessagesPerClient { get; set; } = 100_000;
 
+    /// <summary>
+    /// Topic filters no client may subscribe to: the SUBACK refuses them, as a fabric whose topic authorization
+    /// denies a client receiving those events would.
+    /// </summary>
+    public IReadOnlyCollection<string> DeniedSubscriptions { get; set; } = Array.Empty<string>();
+
     /// <summary>Options for a broker serving <paramref name="pki"/>'s broker certificate and trusting its CA for clients.</summary>
     public static DxlFabricBrokerOptions ForTestPki(DxlTestPki pki, int port = 0)
     {

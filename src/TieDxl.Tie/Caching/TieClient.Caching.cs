@@ -1,4 +1,5 @@
 using System.Globalization;
+using TieDxl.Dxl;
 using TieDxl.Dxl.Client;
 using TieDxl.Tie.Caching;
 
@@ -222,7 +223,7 @@ public sealed partial class TieClient
             await SubscribeFileReputationChangeAsync(OnFileReputationChanged, cancellationToken: bounded.Token).ConfigureAwait(false);
             await SubscribeCertificateReputationChangeAsync(OnCertificateReputationChanged, cancellationToken: bounded.Token).ConfigureAwait(false);
         }
-        catch (Exception e) when (e is TieException or OperationCanceledException or InvalidOperationException)
+        catch (Exception e) when (e is TieException or DxlException or OperationCanceledException or InvalidOperationException)
         {
             _runOnlyReason = string.Create(CultureInfo.InvariantCulture,
                 $"TIE's reputation-change events could not be subscribed ({e.Message}), so cached answers could go stale unnoticed: answers are shared within one command only.");

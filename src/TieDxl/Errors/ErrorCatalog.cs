@@ -37,6 +37,7 @@ internal static class ErrorCatalog
     public const string OperationTimeout = "DxlOperationTimeout";
     public const string ServiceNotFound = "DxlServiceNotFound";
     public const string ServiceBusy = "DxlServiceBusy";
+    public const string SubscriptionRefused = "DxlSubscriptionRefused";
     public const string ErrorResponse = "DxlErrorResponse";
     public const string PayloadTooLarge = "DxlPayloadTooLarge";
     public const string InvalidMessage = "DxlInvalidMessage";
@@ -136,6 +137,8 @@ internal static class ErrorCatalog
     private static readonly Kind DxlNoService = new(ServiceNotFound, ErrorCategory.ResourceUnavailable,
         "Check that the service (e.g. the TIE server) is registered on this fabric and the topic is right.");
     private static readonly Kind DxlBusy = new(ServiceBusy, ErrorCategory.ResourceBusy);
+    private static readonly Kind DxlRefused = new(SubscriptionRefused, ErrorCategory.PermissionDenied,
+        "Authorise this client to receive events on the topic (ePO: Server Settings > DXL Topic Authorization).");
     private static readonly Kind DxlAnswerTimeout = new(RequestTimeout, ErrorCategory.OperationTimeout);
     private static readonly Kind DxlAnsweredError = new(ErrorResponse, ErrorCategory.InvalidResult);
     private static readonly Kind TooLarge = new(PayloadTooLarge, ErrorCategory.LimitsExceeded);
@@ -189,6 +192,7 @@ internal static class ErrorCatalog
         DxlErrorResponseException { Code: DxlErrorCodes.ResponseTimeout } e => (DxlAnswerTimeout, e.Message, target ?? e.Topic),
         DxlErrorResponseException e => (DxlAnsweredError, e.Message, target ?? e.Topic),
         DxlPayloadTooLargeException e => (TooLarge, e.Message, target),
+        DxlSubscriptionRefusedException e => (DxlRefused, e.Message, target ?? string.Join(", ", e.Topics)),
         DxlEnvelopeException e => (BadEnvelope, e.Message, target),
         DxlConnectionException e => (DxlConnection, e.Message, target),
         EpoAuthenticationException e => (EpoAuthentication, e.Message, target),
