@@ -9,7 +9,7 @@
     The brokers and the TIE simulator run in their own process (bench/TieDxl.Bench serve), so the pwsh figures
     (throughput, latency, peak working set) are the client's alone.
 
-    Environment knobs: TIEDXL_BENCH_QUICK=1 shrinks the counts tenfold; TIEDXL_BENCH_ONLY=bytes runs only the bytes
+    Environment knobs: TIEDXL_BENCH_QUICK=1 shrinks the counts tenfold; TIEDXL_BENCH_ONLY=repeats runs only 4b (repeated files); TIEDXL_BENCH_ONLY=bytes runs only the bytes
     per lookup and the side-by-side lookups against 0.2.0 (a few minutes); TIEDXL_BENCH_SKIP_BASELINE=1 leaves those out.
 #>
 Set-StrictMode -Version Latest
@@ -201,6 +201,60 @@ function Measure-LookupsSideBySide($Sides, [string] $Broker, [string] $Config, [
     }
 }
 
+# 4b, defined here so that TIEDXL_BENCH_ONLY=repeats can run it alone.
+function Measure-RepeatedFiles {
+    Write-Step '4b. Repeated files: the .NET SDK folder through Get-TieFileReputation, cache and sharing on and off'
+    # A real tree with repeated files (side-by-side copies of the same assemblies). "Off" is the 0.2.0 release, which
+    # has neither (without the baseline: this build with -NoCache, which still shares within a run).
+    $sdkLine = @(& dotnet --list-sdks) | Select-Object -Last 1
+    $sdk = if ($sdkLine -match '^(\S+) \[(.+)\]$') { Join-Path $Matches[2] $Matches[1] }
+    $sdkFiles = $Quick ? 1000 : 100000
+    $repeatedScript = @'
+$files = @(Get-ChildItem -Recurse -File -LiteralPath '__TREE__' | Select-Object -First __MAX__)
+foreach ($f in $files) { $null = [System.IO.File]::ReadAllBytes($f.FullName).Length }   # warm the page cache
+$log = [System.IO.Path]::GetTempFileName()
+function Get-Requests { $m = Get-Content $log | Select-String '(\d+) request\(s\) reached TIE' | Select-Object -Last 1; $m ? [int]$m.Matches[0].Groups[1].Value : $files.Count }
+$w = [System.Diagnostics.Stopwatch]::StartNew()
+$out = @($files | Get-TieFileReputation __PARAMS__ -Verbose 4> $log)
+$first = $w.Elapsed.TotalSeconds
+$requests = Get-Requests
+$w.Restart()
+$null = $files | Get-TieFileReputation __PARAMS__ -Verbose 4> $log
+$second = $w.Elapsed.TotalSeconds
+$again = Get-Requests
+Remove-Item $log
+[pscustomobject]@{ Inputs = $files.Count; Distinct = @($out.Sha256 | Sort-Object -Unique).Count; Requests = $requests
+    First = $first; Again = $again; Second = $second } | ConvertTo-Json -Compress
+'@
+    if (-not $sdk -or -not (Test-Path -LiteralPath $sdk)) { Write-Host "no .NET SDK folder found ($sdkLine): skipped" }
+    else {
+        $off = ($env:TIEDXL_BENCH_SKIP_BASELINE -ne '1') ? (Initialize-Baseline) : $null
+        $offLabel = $off ? "$BaselineCommit (no cache, no sharing)" : 'this build with -NoCache (sharing on)'
+        foreach ($broker in $Brokers) {
+            $server = Start-Server $broker
+            try {
+                $script = $repeatedScript.Replace('__TREE__', $sdk).Replace('__MAX__', "$sdkFiles")
+                $on = Invoke-Pwsh $script.Replace('__PARAMS__', '') $server.Config
+                $saved = $script:Module
+                if ($off) { $script:Module = $off.Module }
+                try { $base = Invoke-Pwsh $script.Replace('__PARAMS__', ($off ? '' : '-NoCache')) $server.Config }
+                finally { $script:Module = $saved }
+                $what = "$($on.Inputs) inputs, $($on.Distinct) distinct files"
+                Add-Row 'repeated files' $broker 'SDK folder, cache and sharing on' $on.Inputs ([math]::Round($on.First, 2)) ([math]::Round($on.Inputs / $on.First)) $null $null $null "$what; $($on.Requests) requests reached TIE"
+                Add-Row 'repeated files' $broker 'SDK folder, cache and sharing on, again' $on.Inputs ([math]::Round($on.Second, 2)) ([math]::Round($on.Inputs / $on.Second)) $null $null $null "$what; $($on.Again) requests reached TIE"
+                Add-Row 'repeated files' $broker "SDK folder, $offLabel" $base.Inputs ([math]::Round($base.First, 2)) ([math]::Round($base.Inputs / $base.First)) $null $null $null "$what; $($base.Requests) requests reached TIE (again: $($base.Again) in $([math]::Round($base.Second, 2)) s)"
+            }
+            finally { Stop-Server $server }
+        }
+    }
+}
+
+if ($env:TIEDXL_BENCH_ONLY -eq 'repeats') {
+    Measure-RepeatedFiles
+    $Rows | Format-Table Scenario, Broker, Case, Count, Seconds, PerSecond, Note -AutoSize | Out-String -Width 260 | Write-Host
+    return
+}
+
 if ($env:TIEDXL_BENCH_SKIP_BASELINE -ne '1') {
     Write-Step "0. Bytes per lookup and TieClient lookups/s, this build against $BaselineCommit (0.2.0), side by side"
     $sides = @([pscustomobject]@{ Label = 'this build'; Dll = $BenchDll; Module = $Module })
@@ -320,50 +374,7 @@ foreach (`$round in 1..$($Quick ? 1 : 3)) {
 }
 
 # ---------------------------------------------------------------------------------------------------------------
-Write-Step '4b. Repeated files: the .NET SDK folder through Get-TieFileReputation, cache and sharing on and off'
-# A real tree with repeated files (side-by-side copies of the same assemblies). "Off" is the 0.2.0 release, which
-# has neither (without the baseline: this build with -NoCache, which still shares within a run).
-$sdkLine = @(& dotnet --list-sdks) | Select-Object -Last 1
-$sdk = if ($sdkLine -match '^(\S+) \[(.+)\]$') { Join-Path $Matches[2] $Matches[1] }
-$sdkFiles = $Quick ? 1000 : 100000
-$RepeatedScript = @'
-$files = @(Get-ChildItem -Recurse -File -LiteralPath '__TREE__' | Select-Object -First __MAX__)
-foreach ($f in $files) { $null = [System.IO.File]::ReadAllBytes($f.FullName).Length }   # warm the page cache
-$log = [System.IO.Path]::GetTempFileName()
-function Get-Requests { $m = Get-Content $log | Select-String '(\d+) request\(s\) reached TIE' | Select-Object -Last 1; $m ? [int]$m.Matches[0].Groups[1].Value : $files.Count }
-$w = [System.Diagnostics.Stopwatch]::StartNew()
-$out = @($files | Get-TieFileReputation __PARAMS__ -Verbose 4> $log)
-$first = $w.Elapsed.TotalSeconds
-$requests = Get-Requests
-$w.Restart()
-$null = $files | Get-TieFileReputation __PARAMS__ -Verbose 4> $log
-$second = $w.Elapsed.TotalSeconds
-$again = Get-Requests
-Remove-Item $log
-[pscustomobject]@{ Inputs = $files.Count; Distinct = @($out.Sha256 | Sort-Object -Unique).Count; Requests = $requests
-    First = $first; Again = $again; Second = $second } | ConvertTo-Json -Compress
-'@
-if (-not $sdk -or -not (Test-Path -LiteralPath $sdk)) { Write-Host "no .NET SDK folder found ($sdkLine): skipped" }
-else {
-    $off = ($env:TIEDXL_BENCH_SKIP_BASELINE -ne '1') ? (Initialize-Baseline) : $null
-    $offLabel = $off ? "$BaselineCommit (no cache, no sharing)" : 'this build with -NoCache (sharing on)'
-    foreach ($broker in $Brokers) {
-        $server = Start-Server $broker
-        try {
-            $script = $RepeatedScript.Replace('__TREE__', $sdk).Replace('__MAX__', "$sdkFiles")
-            $on = Invoke-Pwsh $script.Replace('__PARAMS__', '') $server.Config
-            $saved = $script:Module
-            if ($off) { $script:Module = $off.Module }
-            try { $base = Invoke-Pwsh $script.Replace('__PARAMS__', ($off ? '' : '-NoCache')) $server.Config }
-            finally { $script:Module = $saved }
-            $what = "$($on.Inputs) inputs, $($on.Distinct) distinct files"
-            Add-Row 'repeated files' $broker 'SDK folder, cache and sharing on' $on.Inputs ([math]::Round($on.First, 2)) ([math]::Round($on.Inputs / $on.First)) $null $null $null "$what; $($on.Requests) requests reached TIE"
-            Add-Row 'repeated files' $broker 'SDK folder, cache and sharing on, again' $on.Inputs ([math]::Round($on.Second, 2)) ([math]::Round($on.Inputs / $on.Second)) $null $null $null "$what; $($on.Again) requests reached TIE"
-            Add-Row 'repeated files' $broker "SDK folder, $offLabel" $base.Inputs ([math]::Round($base.First, 2)) ([math]::Round($base.Inputs / $base.First)) $null $null $null "$what; $($base.Requests) requests reached TIE (again: $($base.Again) in $([math]::Round($base.Second, 2)) s)"
-        }
-        finally { Stop-Server $server }
-    }
-}
+Measure-RepeatedFiles
 
 # ---------------------------------------------------------------------------------------------------------------
 Write-Step '5. Codec micro-benchmarks (BenchmarkDotNet)'
