@@ -42,28 +42,17 @@ public sealed class SetTieCertificateReputationCommand : TieCertificateCmdletBas
 
     private protected override (TimeSpan? MaxAge, bool NoCache) CacheChoice => (MaxAge, NoCache);
 
-    private TieJournalWriter? _journal;
 
     private protected override string ProgressActivity => "Set-TieCertificateReputation";
 
-    protected override void BeginProcessing()
-    {
-        base.BeginProcessing();
-        _journal = TieJournalParameter.Open(this, JournalPath);
-    }
-
-    protected override void Dispose(bool disposing)
-    {
-        if (disposing) _journal?.Dispose();
-        base.Dispose(disposing);
-    }
+    private protected override string? JournalPathParameter => JournalPath;
 
     private protected override void ProcessCertificate(TieCertificateId certificate, object target)
     {
         if (!ShouldProcess(certificate.ToString(), $"Set the Enterprise certificate reputation to {TrustLevel} (enterprise-wide)")) return;
         var request = new TieEnterpriseReputationRequest(TrustLevel)
         {
-            Certificate = certificate, Comment = Comment, Timeout = Timeout, Force = Force, Journal = _journal,
+            Certificate = certificate, Comment = Comment, Timeout = Timeout, Force = Force, Journal = Journal,
             Lookup = ChangeLookupOptions,
         };
         var tie = Tie;

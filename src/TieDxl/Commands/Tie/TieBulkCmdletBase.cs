@@ -81,6 +81,12 @@ public abstract class TieBulkCmdletBase : DxlSessionCmdletBase
     /// </summary>
     private protected TieRunSharing<TieReputationKey, TieSetOutcome> RunOutcomes => _runOutcomes ??= new();
 
+    /// <summary>The -JournalPath of a cmdlet that changes reputations; null for the others and when not given.</summary>
+    private protected virtual string? JournalPathParameter => null;
+
+    /// <summary>The journal of -JournalPath, opened when the run begins and closed with the command; or null.</summary>
+    private protected TieJournalWriter? Journal { get; private set; }
+
     /// <summary>The session's TIE client (one per session: see <see cref="DxlSession.Tie"/>).</summary>
     private protected TieClient Tie => CurrentSession.Tie;
 
@@ -103,6 +109,7 @@ public abstract class TieBulkCmdletBase : DxlSessionCmdletBase
         {
             UseCache = !noCache, MaxAge = maxAge, Run = LookupRun, ShareWithinRun = false, Rate = LookupOptions.Rate,
         };
+        Journal = TieJournalParameter.Open(this, JournalPathParameter);
     }
 
     /// <summary>
@@ -227,6 +234,7 @@ public abstract class TieBulkCmdletBase : DxlSessionCmdletBase
             _logAttachment?.Dispose();
             _queue?.Dispose();
             _commandRate?.Dispose();
+            Journal?.Dispose();
         }
         base.Dispose(disposing);
     }

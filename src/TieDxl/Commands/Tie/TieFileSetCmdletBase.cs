@@ -48,18 +48,5 @@ public abstract class TieFileSetCmdletBase : TieFileCmdletBase
 
     private protected override (TimeSpan? MaxAge, bool NoCache) CacheChoice => (MaxAge, NoCache);
 
-    /// <summary>The journal of -JournalPath, or null.</summary>
-    private protected TieJournalWriter? Journal { get; private set; }
-
-    protected override void BeginProcessing()
-    {
-        base.BeginProcessing();
-        Journal = TieJournalParameter.Open(this, JournalPath);
-    }
-
-    protected override void Dispose(bool disposing)
-    {
-        if (disposing) Journal?.Dispose();
-        base.Dispose(disposing);
-    }
+    private protected override string? JournalPathParameter => JournalPath;
 }

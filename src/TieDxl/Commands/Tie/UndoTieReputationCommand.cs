@@ -18,7 +18,6 @@ public sealed class UndoTieReputationCommand : TieBulkCmdletBase
 {
     private const string InputObjectSet = "InputObject";
     private readonly List<TieJournalEntry> _entries = new();
-    private TieJournalWriter? _journal;
 
     /// <summary>Journals to undo; wildcards allowed.</summary>
     [Parameter(ParameterSetName = TieJournalFiles.PathSet, Mandatory = true, Position = 0)]
@@ -51,11 +50,7 @@ public sealed class UndoTieReputationCommand : TieBulkCmdletBase
 
     private protected override string ProgressActivity => "Undo-TieReputation";
 
-    protected override void BeginProcessing()
-    {
-        base.BeginProcessing();
-        _journal = TieJournalParameter.Open(this, JournalPath);
-    }
+    private protected override string? JournalPathParameter => JournalPath;
 
     protected override void ProcessRecord()
     {
@@ -84,7 +79,7 @@ public sealed class UndoTieReputationCommand : TieBulkCmdletBase
         var tie = Tie;
         var template = new TieRestoreRequest(group[0])
         {
-            Force = Force, Journal = _journal, Timeout = Timeout,
+            Force = Force, Journal = Journal, Timeout = Timeout,
             // "Changed since?" must be what TIE holds now, never a cached answer; the rate still applies.
             Lookup = new TieLookupOptions { UseCache = false, Run = LookupRun, ShareWithinRun = false, Rate = LookupOptions.Rate },
         };
@@ -108,10 +103,4 @@ public sealed class UndoTieReputationCommand : TieBulkCmdletBase
         entry.ProviderId == (int)FileProvider.External ? TieReputationProvider.External : TieReputationProvider.Enterprise,
         entry.Subject == TieJournalSubject.Certificate ? TieHashes.Create(sha1: entry.Sha1) : entry.Hashes,
         entry.Name, null, entry.TrustLevelBefore ?? TrustLevel.NotSet, outcome);
-
-    protected override void Dispose(bool disposing)
-    {
-        if (disposing) _journal?.Dispose();
-        base.Dispose(disposing);
-    }
 }
