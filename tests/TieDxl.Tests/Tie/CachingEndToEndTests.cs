@@ -140,8 +140,17 @@ public abstract class CachingEndToEndTests : IAsyncLifetime
         var tie = await NewTieClientAsync();
         var files = DistinctFiles(2_000);
         using var rate = new TieRequestRate(500);
+        var options = new TieLookupOptions { Run = new TieLookupRun(), Rate = rate };
+        // 64 in flight, as a bulk cmdlet runs them (its default -ThrottleLimit): the rate, not 2,000 waiters queued at
+        // once and their continuations on a loaded 2-core machine, is what is measured.
+        using var inFlight = new SemaphoreSlim(64);
         var clock = Stopwatch.StartNew();
-        await LookUpAllAsync(tie, files, new TieLookupOptions { Run = new TieLookupRun(), Rate = rate });
+        await Task.WhenAll(files.Select(async h =>
+        {
+            await inFlight.WaitAsync();
+            try { await tie.GetFileReputationAsync(h, options); }
+            finally { inFlight.Release(); }
+        }));
         var elapsed = clock.Elapsed;
         Assert.True(elapsed.TotalSeconds is >= 4 * 0.9 and <= 4 * 1.1, $"2,000 lookups at 500/s took {elapsed.TotalSeconds:0.00} s");
 
