@@ -58,7 +58,7 @@ internal static class TieFileInputResolver
             case IDictionary table:
                 return FromDictionary(table, input!);
             case TieFileReputation reputation:
-                return Given(reputation.Result.Hashes, reputation.Name, reputation.Path, input!) with { Known = reputation.Result };
+                return Given(reputation.Result.Hashes, reputation.Name, reputation.Path, input!, reputation.Result);
         }
 
         var pso = input as PSObject ?? PSObject.AsPSObject(value);
@@ -150,10 +150,11 @@ internal static class TieFileInputResolver
     }
 
     /// <summary>Hashes as given, with the file they came from (not touched here: only a set or report needs it).</summary>
-    private static TieFileInput Given(TieHashes hashes, string? name, string? path, object target) =>
+    private static TieFileInput Given(TieHashes hashes, string? name, string? path, object target, FileReputationResult? known = null) =>
         new(hashes, null, name ?? (path is null ? null : Path.GetFileName(path)), path, target)
         {
             HashedFile = hashes.Count < 3 && !string.IsNullOrEmpty(path) ? path : null,
+            Known = known,
         };
 
     private static TieFileInput Problem(object target, string id, string message, ErrorCategory category = ErrorCategory.InvalidArgument, Exception? e = null) =>

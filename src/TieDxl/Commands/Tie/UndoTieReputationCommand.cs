@@ -1,7 +1,6 @@
 using System.Management.Automation;
 using TieDxl.Pipeline;
 using TieDxl.Tie;
-using TieDxl.Tie.Caching;
 
 namespace TieDxl.Commands.Tie;
 
@@ -52,6 +51,9 @@ public sealed class UndoTieReputationCommand : TieBulkCmdletBase
 
     private protected override string? JournalPathParameter => JournalPath;
 
+    /// <summary>"Changed since?" must be what TIE holds now, never a cached answer (the rate still applies).</summary>
+    private protected override (TimeSpan? MaxAge, bool NoCache) CacheChoice => (null, true);
+
     protected override void ProcessRecord()
     {
         // Collected first: the newest change of each reputation is undone first, wherever it is in the input.
@@ -80,8 +82,7 @@ public sealed class UndoTieReputationCommand : TieBulkCmdletBase
         var template = new TieRestoreRequest(group[0])
         {
             Force = Force, Journal = Journal, Timeout = Timeout,
-            // "Changed since?" must be what TIE holds now, never a cached answer; the rate still applies.
-            Lookup = new TieLookupOptions { UseCache = false, Run = LookupRun, ShareWithinRun = false, Rate = LookupOptions.Rate },
+            Lookup = ChangeLookupOptions,
         };
         var passThru = PassThru.IsPresent;
         Enqueue(group[0], group[0], async ct =>
